@@ -1,0 +1,56 @@
+"""The ``budgetlm`` command: one Typer app whose subcommands are thin calls into the package."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from rich.markup import escape
+
+from budgetlm.cli.common import err_console
+from budgetlm.cli.importing import import_files
+from budgetlm.cli.ledger import (
+    accounts_app,
+    budget_app,
+    categories_app,
+    debt_app,
+    goal_app,
+    init,
+    transactions,
+)
+from budgetlm.cli.synth import demo, synth
+from budgetlm.errors import BudgetlmError
+
+app = typer.Typer(
+    name="budgetlm",
+    help="Private budgeting intelligence that runs on your own machine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(init)
+app.command("import")(import_files)
+app.add_typer(accounts_app, name="accounts")
+app.command()(transactions)
+app.add_typer(categories_app, name="categories")
+app.add_typer(budget_app, name="budget")
+app.add_typer(goal_app, name="goal")
+app.add_typer(debt_app, name="debt")
+app.command()(synth)
+app.command()(demo)
+
+
+def main() -> None:
+    """Run the CLI; budgetlm's own errors print as one clear line instead of a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except BudgetlmError as exc:
+        err_console.print("[red]error:[/]", escape(str(exc)), highlight=False)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("Aborted.")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
