@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from rich.markup import escape
 
@@ -43,14 +42,7 @@ app.command()(demo)
 def main() -> None:
     """Run the CLI; budgetlm's own errors print as one clear line instead of a traceback."""
     try:
-        code = app(standalone_mode=False)
+        app()
     except BudgetlmError as exc:
         err_console.print("[red]error:[/]", escape(str(exc)), highlight=False)
         sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("Aborted.")
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -76,7 +76,7 @@ def accounts(
     context = open_context(db, today, workspace)
     with ledger_session(context) as ledger:
         balances = ledger.balances()
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "name": a.name,
                 "type": a.account_type,
@@ -149,7 +149,7 @@ def transactions(
     with ledger_session(context) as ledger:
         names = {c.id: c.name for c in ledger.categories()}
         accounts_by_id = {a.id: a.name for a in ledger.accounts()}
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": t.id,
                 "date": t.date,
@@ -185,7 +185,7 @@ def categories(
         return
     context = open_context(db, today, workspace)
     with ledger_session(context) as ledger:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"name": c.name, "group": c.group, "plaid_code": c.plaid_code, "default": c.is_default}
             for c in ledger.categories()
         ]
@@ -257,7 +257,7 @@ def budget_show(
     first = parse_month(month, context.today)
     with ledger_session(context) as ledger:
         lines = ledger.budget_lines(first)
-    data = [
+    data: list[dict[str, Any]] = [
         {"category": b.category, "month": b.month, "budgeted": b.budgeted, "spent": b.spent,
          "remaining": b.remaining} for b in lines
     ]  # fmt: skip
@@ -298,7 +298,7 @@ def goal_list(
 ) -> None:
     """List savings goals."""
     with ledger_session(open_context(db, today, workspace)) as ledger:
-        data = [
+        data: list[dict[str, Any]] = [
             {"name": g.name, "target": g.target, "target_date": g.target_date, "current": g.current}
             for g in ledger.goals()
         ]
@@ -342,7 +342,7 @@ def debt_list(
 ) -> None:
     """List debts, highest APR first."""
     with ledger_session(open_context(db, today, workspace)) as ledger:
-        data = [
+        data: list[dict[str, Any]] = [
             {"name": d.name, "balance": d.balance, "apr": d.apr,
              "min_payment_percent": d.min_payment_percent, "min_payment_floor": d.min_payment_floor}
             for d in ledger.debts()

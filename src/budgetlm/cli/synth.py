@@ -126,7 +126,7 @@ def _demo_facts(ledger: Ledger, today: date) -> dict[str, Any]:
     while len(months) < 6:
         months.insert(0, _month_end_before(months[0]).replace(day=1))
     balances = ledger.balances()
-    spending = [
+    spending: list[dict[str, Any]] = [
         {"category": name or "Uncategorized", "spent": -total}
         for name, group, total in ledger.category_totals(*_month_bounds(last_month))
         if group in SPENDING_GROUPS and total < 0
