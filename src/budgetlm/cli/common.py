@@ -96,7 +96,7 @@ def print_table(
     title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Sequence[str] = ()
 ) -> None:
     """A Rich table; ``right`` names the columns to right-align (amounts)."""
-    table = Table(title=Text(title), title_justify="left")
+    table = Table(title=Text(title), title_justify="left", min_width=len(title) + 2)
     for column in columns:
         table.add_column(column, justify="right" if column in right else "left")
     for row in rows:
@@ -129,6 +129,6 @@ def parse_decimal(value: str, option: str) -> Decimal:
     from budgetlm.money import parse_amount
 
     try:
-        return parse_amount(value)
+        return parse_amount(value, decimal_comma=False)
     except ValueError as exc:
         raise InputError(str(exc), source=option) from None

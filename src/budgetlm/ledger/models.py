@@ -66,10 +66,11 @@ class ScaledDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        units = int(value)
-        if self.places >= 2 and units % 10 ** (self.places - 2) == 0:
-            return Decimal(units // 10 ** (self.places - 2)).scaleb(-2)
-        return Decimal(units).scaleb(-self.places)
+        units, places = int(value), self.places
+        while places > 2 and units % 10 == 0:  # keep cents, drop zeros beyond them
+            units //= 10
+            places -= 1
+        return Decimal(units).scaleb(-places)
 
 
 Money = ScaledDecimal(4)

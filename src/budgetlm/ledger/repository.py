@@ -198,8 +198,8 @@ class Ledger:
         """Rename a category; its transactions, budgets and rules follow it."""
         category = self.category(old)
         new = " ".join(new.split())
-        clash = self.find_category(new)
-        if not new or (clash is not None and clash.id != category.id):
+        clash = {label_key(c.name): c.id for c in self.categories()}.get(label_key(new))
+        if not new or (clash is not None and clash != category.id):
             raise BudgetlmError(f"cannot rename {category.name!r} to {new!r}: the name is taken")
         category.name = new
         self.touch()
