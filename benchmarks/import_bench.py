@@ -29,11 +29,16 @@ from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.store import Store
 
 MERCHANTS = (
-    "POS PURCHASE GREEN LEAF MARKET #0412 PORTLAND OR", "SQ *LUCY'S COFFEE CO. SAN LUIS OBIS CA",
-    "AMZN MKTP US*2K4L81T3", "SHELL OIL 57444209 DENVER CO", "ACH DEBIT CITY POWER & LIGHT PPD ID: 99",
-    "TST* THE NOODLE BAR BROOKLYN NY", "CHECKCARD 1015 TARGET T-1234 AUSTIN TX",
-    "NETFLIX.COM 866-579-7172 CA", "ACME CORP PAYROLL PPD ID:1234567890",
-)  # fmt: skip
+    "POS PURCHASE GREEN LEAF MARKET #0412 PORTLAND OR",
+    "SQ *LUCY'S COFFEE CO. SAN LUIS OBIS CA",
+    "AMZN MKTP US*2K4L81T3",
+    "SHELL OIL 57444209 DENVER CO",
+    "ACH DEBIT CITY POWER & LIGHT PPD ID: 99",
+    "TST* THE NOODLE BAR BROOKLYN NY",
+    "CHECKCARD 1015 TARGET T-1234 AUSTIN TX",
+    "NETFLIX.COM 866-579-7172 CA",
+    "ACME CORP PAYROLL PPD ID:1234567890",
+)
 
 
 def write_csv(path: Path, rows: int, seed: int = 0) -> None:
@@ -73,10 +78,18 @@ def bare_insert(url: str, path: Path) -> float:
         account = Ledger(session, workspace).add_account("Checking").id
     statement = parse_statement(path.read_bytes(), path.name)
     values = [
-        (workspace, account, t.date.isoformat(), int(t.amount.scaleb(4)), "USD", t.description,
-         path.name, uuid.uuid4().hex)
+        (
+            workspace,
+            account,
+            t.date.isoformat(),
+            int(t.amount.scaleb(4)),
+            "USD",
+            t.description,
+            path.name,
+            uuid.uuid4().hex,
+        )
         for t in statement.transactions
-    ]  # fmt: skip
+    ]
     store.close()
     connection = sqlite3.connect(url.removeprefix("sqlite:///"))
     started = time.perf_counter()
@@ -111,7 +124,7 @@ def main() -> None:
             assert added == 0, f"re-import added {added} rows"
             again.append(seconds)
     base = statistics.median(floor)
-    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}")
+    print(f"machine: {platform.machine()}, python {platform.python_version()}")
     print(f"data: {args.rows} CSV rows, median of {args.repeats} runs, fresh SQLite file per run\n")
     print(f"{'measure':<34}{'seconds':>9}{'rows/s':>11}{'x floor':>9}{'target':>22}")
     for name, runs, target in (
@@ -120,7 +133,8 @@ def main() -> None:
         ("re-import (all duplicates)", again, ">= 50k rows/s"),
     ):
         seconds = statistics.median(runs)
-        print(f"{name:<34}{seconds:>9.3f}{args.rows / seconds:>11,.0f}{seconds / base:>9.2f}{target:>22}")
+        rate = args.rows / seconds
+        print(f"{name:<34}{seconds:>9.3f}{rate:>11,.0f}{seconds / base:>9.2f}{target:>22}")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ Posting Date,Description,Debit,Credit
 class Cli:
     """Runs ``budgetlm`` in-process against one database file."""
 
-    def __init__(self, db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    def __init__(
+        self, db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ):
         self.db, self.capsys, self.monkeypatch = db, capsys, monkeypatch
 
     def __call__(self, *args: str, code: int = 0) -> tuple[str, str]:
@@ -62,9 +64,12 @@ def test_import_then_reimport_adds_nothing_twice(cli: Cli, statement: Path) -> N
     assert (again["added"], again["duplicates"]) == (0, 5)
     rows = cli.json("transactions")
     assert [(r["date"], r["amount"]) for r in rows] == [
-        ("2026-03-15", "-10.00"), ("2026-03-03", "-3.00"), ("2026-03-03", "-3.00"),
-        ("2026-03-03", "2500.00"), ("2026-03-02", "-4.50"),
-    ]  # fmt: skip
+        ("2026-03-15", "-10.00"),
+        ("2026-03-03", "-3.00"),
+        ("2026-03-03", "-3.00"),
+        ("2026-03-03", "2500.00"),
+        ("2026-03-02", "-4.50"),
+    ]
     [account] = cli.json("accounts")
     assert (account["name"], account["balance"]) == ("Checking", "2479.50")
 
@@ -104,13 +109,32 @@ def test_budgets_goals_and_debts(cli: Cli) -> None:
     cli("budget", "set", "groceries", "$450.00", "--month", "2026-11")
     [line] = cli.json("budget", "show", "--month", "2026-11")
     assert (line["category"], line["budgeted"], line["spent"]) == ("Groceries", "450.00", "0")
-    cli("goal", "add", "Emergency fund", "--target", "6,000", "--by", "2027-12-31", "--current", "1500")
+    cli(
+        "goal",
+        "add",
+        "Emergency fund",
+        "--target",
+        "6,000",
+        "--by",
+        "2027-12-31",
+        "--current",
+        "1500",
+    )
     assert cli.json("goal", "list") == [
-        {"name": "Emergency fund", "target": "6000.00", "target_date": "2027-12-31", "current": "1500.00"}
+        {
+            "name": "Emergency fund",
+            "target": "6000.00",
+            "target_date": "2027-12-31",
+            "current": "1500.00",
+        }
     ]
     cli("debt", "add", "Visa", "--balance", "3200", "--apr", "24.99%", "--min-floor", "35")
     [debt] = cli.json("debt", "list")
-    assert (debt["apr"], debt["min_payment_percent"], debt["min_payment_floor"]) == ("0.2499", "0.02", "35.00")
+    assert (debt["apr"], debt["min_payment_percent"], debt["min_payment_floor"]) == (
+        "0.2499",
+        "0.02",
+        "35.00",
+    )
     _, err = cli("goal", "add", "Trip", "--target", "lots", "--by", "2027-01-01", code=1)
     assert "--target" in err
 
@@ -132,8 +156,20 @@ def test_today_and_db_come_from_options_or_environment(cli: Cli, tmp_path: Path)
 
 def test_synth_writes_ground_truth_and_loads_a_workspace(cli: Cli, tmp_path: Path) -> None:
     out_csv = tmp_path / "h.csv"
-    [summary] = cli.json("synth", "--persona", "young_renter", "--months", "3", "--seed", "4",
-                         "--out", str(out_csv), "--load", "--today", "2026-11-21")  # fmt: skip
+    [summary] = cli.json(
+        "synth",
+        "--persona",
+        "young_renter",
+        "--months",
+        "3",
+        "--seed",
+        "4",
+        "--out",
+        str(out_csv),
+        "--load",
+        "--today",
+        "2026-11-21",
+    )
     with out_csv.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == summary["transactions"] > 50

@@ -18,7 +18,9 @@ def tx(day: int, amount: str, text: str, line: int = 0, **extra: object) -> Impo
     return ImportedTransaction(date(2026, 3, day), Decimal(amount), text, line or day, **extra)  # type: ignore[arg-type]
 
 
-def statement(*rows: ImportedTransaction, errors: tuple[RowError, ...] = (), **extra: object) -> ParsedStatement:
+def statement(
+    *rows: ImportedTransaction, errors: tuple[RowError, ...] = (), **extra: object
+) -> ParsedStatement:
     return ParsedStatement("march.csv", "csv", rows, errors, **extra)  # type: ignore[arg-type]
 
 
@@ -36,14 +38,19 @@ def test_reimporting_the_same_statement_adds_nothing(ledger: Ledger) -> None:
     assert ledger.transaction_count() == 3
 
 
-def test_identical_purchases_on_one_day_are_both_kept_and_overlap_is_skipped(ledger: Ledger) -> None:
-    early = statement(tx(1, "-3.00", "BUS FARE"), tx(5, "-3.00", "BUS FARE"), tx(5, "-3.00", "BUS  fare"))
+def test_identical_purchases_on_one_day_are_both_kept_and_overlap_is_skipped(
+    ledger: Ledger,
+) -> None:
+    early = statement(
+        tx(1, "-3.00", "BUS FARE"), tx(5, "-3.00", "BUS FARE"), tx(5, "-3.00", "BUS  fare")
+    )
     assert load(ledger, early).added == 3
     overlapping = statement(
-        tx(5, "-3.00", "BUS FARE"), tx(5, "-3.00", "BUS FARE"),  # the two already held
+        tx(5, "-3.00", "BUS FARE"),
+        tx(5, "-3.00", "BUS FARE"),  # the two already held
         tx(5, "-3.00", "BUS FARE"),  # a third identical ride that day is new
         tx(9, "-3.00", "BUS FARE"),
-    )  # fmt: skip
+    )
     report = load(ledger, overlapping)
     assert (report.added, report.duplicates) == (2, 2)
     assert ledger.transaction_count() == 5
@@ -75,7 +82,9 @@ def test_a_file_with_a_bad_row_imports_nothing(ledger: Ledger) -> None:
 
 def test_skip_bad_rows_imports_the_rest_and_reports_each_skipped_row(ledger: Ledger) -> None:
     bad = (RowError(3, "Date", "bad date"), RowError(7, "Amount", "bad amount"))
-    report = load(ledger, statement(tx(1, "-1", "A"), tx(2, "-2", "B"), errors=bad), skip_bad_rows=True)
+    report = load(
+        ledger, statement(tx(1, "-1", "A"), tx(2, "-2", "B"), errors=bad), skip_bad_rows=True
+    )
     assert report.added == 2 and report.skipped == bad and report.rows_read == 4
 
 
@@ -110,7 +119,11 @@ def test_app_export_categories_map_to_ours_or_become_user_categories(ledger: Led
 
 
 def test_rows_go_to_the_accounts_the_file_names(ledger: Ledger) -> None:
-    rows = (tx(1, "-1", "A", account="Visa"), tx(2, "-2", "B", account="Joint Checking"), tx(3, "-3", "C"))
+    rows = (
+        tx(1, "-1", "A", account="Visa"),
+        tx(2, "-2", "B", account="Joint Checking"),
+        tx(3, "-3", "C"),
+    )
     report = load(ledger, statement(*rows), account="Cash")
     assert set(report.accounts) == {"Visa", "Joint Checking", "Cash"}
     assert set(report.created_accounts) == {"Visa", "Joint Checking", "Cash"}
@@ -124,7 +137,11 @@ def test_ofx_account_numbers_are_masked_in_the_account_name(ledger: Ledger) -> N
     report = import_statement(ledger, parsed, file_sha256="0" * 64)
     [account] = ledger.accounts()
     assert report.accounts == ("Credit Card …6789",)
-    assert (account.number_mask, account.currency, account.account_type) == ("6789", "EUR", "credit_card")
+    assert (account.number_mask, account.currency, account.account_type) == (
+        "6789",
+        "EUR",
+        "credit_card",
+    )
     assert "123456" not in account.name
 
 

@@ -13,18 +13,34 @@ from sqlalchemy import insert
 
 from budgetlm.errors import BudgetlmError, NotFoundError
 from budgetlm.ledger.models import Base, Transaction
-from budgetlm.ledger.repository import Ledger, TransactionFilter
+from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.store import Store
 from budgetlm.ledger.taxonomy import category_for_plaid_code, default_categories
 
 
-def _add_tx(ledger: Ledger, account_id: int, day: date, amount: str, text: str, category_id: int | None = None) -> None:
+def _add_tx(
+    ledger: Ledger,
+    account_id: int,
+    day: date,
+    amount: str,
+    text: str,
+    category_id: int | None = None,
+) -> None:
     ledger.session.execute(
         insert(Transaction),
-        [{"workspace_id": ledger.workspace_id, "account_id": account_id, "date": day,
-          "amount": Decimal(amount), "currency": "USD", "description": text,
-          "category_id": category_id, "fingerprint": uuid.uuid4().hex}],
-    )  # fmt: skip
+        [
+            {
+                "workspace_id": ledger.workspace_id,
+                "account_id": account_id,
+                "date": day,
+                "amount": Decimal(amount),
+                "currency": "USD",
+                "description": text,
+                "category_id": category_id,
+                "fingerprint": uuid.uuid4().hex,
+            }
+        ],
+    )
 
 
 def test_migrations_build_exactly_the_models(store: Store) -> None:
@@ -42,7 +58,9 @@ def test_reopening_a_migrated_database_keeps_its_data(tmp_path) -> None:
     first.close()
     again = Store(url)
     with again.session() as session:
-        assert [a.name for a in Ledger(session, again.workspace_id("home")).accounts()] == ["Checking"]
+        assert [a.name for a in Ledger(session, again.workspace_id("home")).accounts()] == [
+            "Checking"
+        ]
 
 
 def test_money_is_exact_through_the_database(ledger: Ledger) -> None:
@@ -51,7 +69,12 @@ def test_money_is_exact_through_the_database(ledger: Ledger) -> None:
         _add_tx(ledger, account.id, date(2026, 1, 1), amount, "x")
     ledger.session.flush()
     amounts = sorted(t.amount for t in ledger.transactions())
-    assert amounts == [Decimal("-1234567.8901"), Decimal("0.10"), Decimal("0.20"), Decimal("99999999999.99")]
+    assert amounts == [
+        Decimal("-1234567.8901"),
+        Decimal("0.10"),
+        Decimal("0.20"),
+        Decimal("99999999999.99"),
+    ]
     assert ledger.balances()[account.id] == Decimal("99998765432.4999")
     assert [str(a) for a in amounts[1:3]] == ["0.10", "0.20"]  # cents keep their trailing zero
 
@@ -67,7 +90,14 @@ def test_every_query_is_scoped_to_its_workspace(store: Store) -> None:
     with store.session() as session:
         mine = Ledger(session, a)
         account = mine.add_account("Checking")
-        _add_tx(mine, account.id, date(2026, 3, 2), "-50.00", "SECRET SHOP", mine.category("Groceries").id)
+        _add_tx(
+            mine,
+            account.id,
+            date(2026, 3, 2),
+            "-50.00",
+            "SECRET SHOP",
+            mine.category("Groceries").id,
+        )
         mine.set_budget("Groceries", date(2026, 3, 1), Decimal(400))
         mine.add_goal("Trip", Decimal(1000), date(2027, 1, 1))
         mine.add_debt("Card", Decimal(500), Decimal("0.2"))
@@ -111,14 +141,22 @@ def test_categories_can_be_added_and_renamed(ledger: Ledger) -> None:
 def test_budget_lines_show_spending_against_the_budget(ledger: Ledger) -> None:
     account = ledger.add_account("Checking")
     groceries = ledger.category("Groceries").id
-    for day, amount in ((date(2026, 3, 2), "-120.50"), (date(2026, 3, 30), "-80.25"), (date(2026, 4, 1), "-999")):
+    for day, amount in (
+        (date(2026, 3, 2), "-120.50"),
+        (date(2026, 3, 30), "-80.25"),
+        (date(2026, 4, 1), "-999"),
+    ):
         _add_tx(ledger, account.id, day, amount, "MARKET", groceries)
     _add_tx(ledger, account.id, date(2026, 3, 9), "10.00", "MARKET REFUND", groceries)
     ledger.set_budget("Groceries", date(2026, 3, 17), Decimal(300))
     ledger.set_budget("groceries", date(2026, 3, 1), Decimal(250))  # replaces, same month
     [line] = ledger.budget_lines(date(2026, 3, 1))
     assert (line.category, line.budgeted, line.spent, line.remaining) == (
-        "Groceries", Decimal(250), Decimal("190.75"), Decimal("59.25"))  # fmt: skip
+        "Groceries",
+        Decimal(250),
+        Decimal("190.75"),
+        Decimal("59.25"),
+    )
 
 
 def test_goals_and_debts_are_validated(ledger: Ledger) -> None:

@@ -59,7 +59,11 @@ class Context:
 
 
 def open_context(
-    db: str | None, today: str | None, workspace: str = DEFAULT_WORKSPACE, *, default_file: str = "budgetlm.db"
+    db: str | None,
+    today: str | None,
+    workspace: str = DEFAULT_WORKSPACE,
+    *,
+    default_file: str = "budgetlm.db",
 ) -> Context:
     """Open (and migrate) the database and resolve the workspace and today."""
     day = settings.resolve_today(today)

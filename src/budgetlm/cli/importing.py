@@ -40,9 +40,14 @@ class _DryRunDone(Exception):
 
 
 def import_one(
-    context: Context, path: Path, options: ImportOptions, *, account: str | None,
-    skip_bad_rows: bool, dry_run: bool,
-) -> ImportReport:  # fmt: skip
+    context: Context,
+    path: Path,
+    options: ImportOptions,
+    *,
+    account: str | None,
+    skip_bad_rows: bool,
+    dry_run: bool,
+) -> ImportReport:
     """Parse and import one file atomically; a dry run rolls everything back."""
     try:
         data = path.read_bytes()
@@ -53,9 +58,13 @@ def import_one(
     try:
         with ledger_session(context) as ledger:
             report = import_statement(
-                ledger, statement, file_sha256=sha256, account=account,
-                skip_bad_rows=skip_bad_rows, dry_run=dry_run,
-            )  # fmt: skip
+                ledger,
+                statement,
+                file_sha256=sha256,
+                account=account,
+                skip_bad_rows=skip_bad_rows,
+                dry_run=dry_run,
+            )
             if dry_run:
                 raise _DryRunDone(report)
     except _DryRunDone as done:
@@ -79,29 +88,58 @@ def _render(report: ImportReport) -> None:
         console.print("  new category:", escape(name))
     if report.skipped:
         print_table(
-            "Skipped rows", ["Line", "Field", "Problem"],
+            "Skipped rows",
+            ["Line", "Field", "Problem"],
             [(e.line, e.field or "", e.message) for e in report.skipped],
-        )  # fmt: skip
+        )
 
 
 def import_files(
-    files: Annotated[list[Path], typer.Argument(help="CSV, OFX, QFX or QIF files.", show_default=False)],
-    account: Annotated[str | None, typer.Option(help="Account for files that do not name one (created if new).")] = None,
-    column_map: Annotated[str | None, typer.Option("--map", help="Columns when detection is unsure: 'date=Posted,amount=Amt,description=Details'.")] = None,
-    date_format: Annotated[str | None, typer.Option(help="strptime format of the dates, e.g. '%d/%m/%Y'.")] = None,
-    date_order: Annotated[str, typer.Option(help="auto, mdy, dmy or ymd for numeric dates.")] = "auto",
-    encoding: Annotated[str | None, typer.Option(help="Text encoding; detected when not given.")] = None,
-    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter; detected when not given.")] = None,
-    currency: Annotated[str | None, typer.Option(help="Currency when the file does not say (ISO code).")] = None,
-    debit_positive: Annotated[bool, typer.Option(help="Charges are positive numbers in this file (some card exports).")] = False,
-    file_format: Annotated[str | None, typer.Option("--format", help="csv, ofx, qfx or qif; detected when not given.")] = None,
-    skip_bad_rows: Annotated[bool, typer.Option(help="Import the good rows of a file with bad ones and list the bad.")] = False,
-    dry_run: Annotated[bool, typer.Option(help="Show what would be imported; change nothing.")] = False,
+    files: Annotated[
+        list[Path], typer.Argument(help="CSV, OFX, QFX or QIF files.", show_default=False)
+    ],
+    account: Annotated[
+        str | None, typer.Option(help="Account for files that do not name one (created if new).")
+    ] = None,
+    column_map: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            help="Columns when detection is unsure: 'date=Posted,amount=Amt,description=Details'.",
+        ),
+    ] = None,
+    date_format: Annotated[
+        str | None, typer.Option(help="strptime format of the dates, e.g. '%d/%m/%Y'.")
+    ] = None,
+    date_order: Annotated[
+        str, typer.Option(help="auto, mdy, dmy or ymd for numeric dates.")
+    ] = "auto",
+    encoding: Annotated[
+        str | None, typer.Option(help="Text encoding; detected when not given.")
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option(help="CSV delimiter; detected when not given.")
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option(help="Currency when the file does not say (ISO code).")
+    ] = None,
+    debit_positive: Annotated[
+        bool, typer.Option(help="Charges are positive numbers in this file (some card exports).")
+    ] = False,
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="csv, ofx, qfx or qif; detected when not given.")
+    ] = None,
+    skip_bad_rows: Annotated[
+        bool, typer.Option(help="Import the good rows of a file with bad ones and list the bad.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Show what would be imported; change nothing.")
+    ] = False,
     as_json: JsonOption = False,
     db: DbOption = None,
     today: TodayOption = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-) -> None:  # fmt: skip
+) -> None:
     """Import bank files. Each file is all-or-nothing; importing again adds nothing twice."""
     if date_order not in ("auto", "mdy", "dmy", "ymd"):
         raise InputError(f"unknown date order {date_order!r}", source="--date-order")
@@ -112,9 +150,13 @@ def import_files(
     options = ImportOptions(
         file_format=forced,
         column_map=parse_column_map(column_map) if column_map else {},
-        date_format=date_format, date_order=order, encoding=encoding, delimiter=delimiter,
-        currency=currency, debit_positive=debit_positive,
-    )  # fmt: skip
+        date_format=date_format,
+        date_order=order,
+        encoding=encoding,
+        delimiter=delimiter,
+        currency=currency,
+        debit_positive=debit_positive,
+    )
     context = open_context(db, today, workspace)
     results: list[dict[str, Any]] = []
     failed = False
@@ -123,9 +165,13 @@ def import_files(
         for path in files:
             try:
                 report = import_one(
-                    context, path, options, account=account,
-                    skip_bad_rows=skip_bad_rows, dry_run=dry_run,
-                )  # fmt: skip
+                    context,
+                    path,
+                    options,
+                    account=account,
+                    skip_bad_rows=skip_bad_rows,
+                    dry_run=dry_run,
+                )
                 results.append({"file": str(path), "ok": True, **asdict(report)})
                 if not as_json:
                     _render(report)

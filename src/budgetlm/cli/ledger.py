@@ -56,8 +56,9 @@ def init(
     context = open_context(db, today, workspace)
     with ledger_session(context) as ledger:
         count = len(ledger.categories())
+    where = escape(context.store.url.render_as_string(hide_password=True))
     console.print(
-        f"Ledger ready at [bold]{escape(context.store.url.render_as_string(hide_password=True))}[/], "
+        f"Ledger ready at [bold]{where}[/], "
         f"workspace [bold]{escape(workspace)}[/] with {count} categories."
     )
 
@@ -87,28 +88,38 @@ def accounts(
             }
             for a in ledger.accounts()
         ]
-    emit(as_json, rows, lambda: print_table(
-        "Accounts",
-        ["Account", "Type", "Balance"],
-        [(r["name"], r["type"], format_money(r["balance"], r["currency"])) for r in rows],
-        right=["Balance"],
-    ))  # fmt: skip
+    emit(
+        as_json,
+        rows,
+        lambda: print_table(
+            "Accounts",
+            ["Account", "Type", "Balance"],
+            [(r["name"], r["type"], format_money(r["balance"], r["currency"])) for r in rows],
+            right=["Balance"],
+        ),
+    )
 
 
 @accounts_app.command("add")
 def accounts_add(
     name: str,
-    account_type: Annotated[str, typer.Option("--type", help="checking, savings, credit_card, cash, loan, investment")] = "checking",
+    account_type: Annotated[
+        str, typer.Option("--type", help="checking, savings, credit_card, cash, loan, investment")
+    ] = "checking",
     currency: Annotated[str, typer.Option(help="ISO 4217 code.")] = "USD",
-    opening_balance: Annotated[str, typer.Option(help="Balance before the first transaction.")] = "0",
+    opening_balance: Annotated[
+        str, typer.Option(help="Balance before the first transaction.")
+    ] = "0",
     db: DbOption = None,
     today: TodayOption = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-) -> None:  # fmt: skip
+) -> None:
     """Add an account."""
     allowed = {"checking", "savings", "credit_card", "cash", "loan", "investment", "other"}
     if account_type not in allowed:
-        raise InputError(f"unknown account type {account_type!r}; use one of {sorted(allowed)}", source="--type")
+        raise InputError(
+            f"unknown account type {account_type!r}; use one of {sorted(allowed)}", source="--type"
+        )
     context = open_context(db, today, workspace)
     with ledger_session(context) as ledger:
         ledger.add_account(
@@ -125,15 +136,19 @@ def transactions(
     end: Annotated[str | None, typer.Option(help="Last date, YYYY-MM-DD.")] = None,
     account: Annotated[str | None, typer.Option(help="Account name.")] = None,
     category: Annotated[str | None, typer.Option(help="Category name.")] = None,
-    search: Annotated[str | None, typer.Option("--search", "-s", help="Text in the description or payee.")] = None,
-    uncategorized: Annotated[bool, typer.Option(help="Only transactions without a category.")] = False,
+    search: Annotated[
+        str | None, typer.Option("--search", "-s", help="Text in the description or payee.")
+    ] = None,
+    uncategorized: Annotated[
+        bool, typer.Option(help="Only transactions without a category.")
+    ] = False,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many of the newest.")] = 0,
     as_json: JsonOption = False,
     db: DbOption = None,
     today: TodayOption = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-) -> None:  # fmt: skip
+) -> None:
     """List transactions, newest first."""
     where = TransactionFilter(
         start=_date(start, "--start"),
@@ -163,13 +178,26 @@ def transactions(
             }
             for t in ledger.transactions(where)
         ]
-    emit(as_json, rows, lambda: print_table(
-        f"Transactions ({len(rows)})",
-        ["Id", "Date", "Account", "Description", "Category", "Amount"],
-        [(r["id"], r["date"], r["account"], r["payee"] or r["description"], r["category"] or "—",
-          format_money(r["amount"], r["currency"])) for r in rows],
-        right=["Amount", "Id"],
-    ))  # fmt: skip
+    emit(
+        as_json,
+        rows,
+        lambda: print_table(
+            f"Transactions ({len(rows)})",
+            ["Id", "Date", "Account", "Description", "Category", "Amount"],
+            [
+                (
+                    r["id"],
+                    r["date"],
+                    r["account"],
+                    r["payee"] or r["description"],
+                    r["category"] or "—",
+                    format_money(r["amount"], r["currency"]),
+                )
+                for r in rows
+            ],
+            right=["Amount", "Id"],
+        ),
+    )
 
 
 @categories_app.callback(invoke_without_command=True)
@@ -189,10 +217,15 @@ def categories(
             {"name": c.name, "group": c.group, "plaid_code": c.plaid_code, "default": c.is_default}
             for c in ledger.categories()
         ]
-    emit(as_json, rows, lambda: print_table(
-        "Categories", ["Category", "Group", "Plaid PFC code"],
-        [(r["name"], r["group"], r["plaid_code"] or "(yours)") for r in rows],
-    ))  # fmt: skip
+    emit(
+        as_json,
+        rows,
+        lambda: print_table(
+            "Categories",
+            ["Category", "Group", "Plaid PFC code"],
+            [(r["name"], r["group"], r["plaid_code"] or "(yours)") for r in rows],
+        ),
+    )
 
 
 @categories_app.command("add")
@@ -258,15 +291,33 @@ def budget_show(
     with ledger_session(context) as ledger:
         lines = ledger.budget_lines(first)
     data: list[dict[str, Any]] = [
-        {"category": b.category, "month": b.month, "budgeted": b.budgeted, "spent": b.spent,
-         "remaining": b.remaining} for b in lines
-    ]  # fmt: skip
-    emit(as_json, data, lambda: print_table(
-        f"Budget for {first:%B %Y}", ["Category", "Budgeted", "Spent", "Remaining"],
-        [(b.category, format_money(b.budgeted), format_money(b.spent), format_money(b.remaining))
-         for b in lines],
-        right=["Budgeted", "Spent", "Remaining"],
-    ))  # fmt: skip
+        {
+            "category": b.category,
+            "month": b.month,
+            "budgeted": b.budgeted,
+            "spent": b.spent,
+            "remaining": b.remaining,
+        }
+        for b in lines
+    ]
+    emit(
+        as_json,
+        data,
+        lambda: print_table(
+            f"Budget for {first:%B %Y}",
+            ["Category", "Budgeted", "Spent", "Remaining"],
+            [
+                (
+                    b.category,
+                    format_money(b.budgeted),
+                    format_money(b.spent),
+                    format_money(b.remaining),
+                )
+                for b in lines
+            ],
+            right=["Budgeted", "Spent", "Remaining"],
+        ),
+    )
 
 
 @goal_app.command("add")
@@ -284,7 +335,10 @@ def goal_add(
     assert target_date is not None
     with ledger_session(open_context(db, today, workspace)) as ledger:
         ledger.add_goal(
-            name, parse_decimal(target, "--target"), target_date, parse_decimal(current, "--current")
+            name,
+            parse_decimal(target, "--target"),
+            target_date,
+            parse_decimal(current, "--current"),
         )
     console.print(f"Added goal [bold]{escape(name)}[/].")
 
@@ -302,12 +356,19 @@ def goal_list(
             {"name": g.name, "target": g.target, "target_date": g.target_date, "current": g.current}
             for g in ledger.goals()
         ]
-    emit(as_json, data, lambda: print_table(
-        "Goals", ["Goal", "Target", "By", "Saved"],
-        [(g["name"], format_money(g["target"]), g["target_date"], format_money(g["current"]))
-         for g in data],
-        right=["Target", "Saved"],
-    ))  # fmt: skip
+    emit(
+        as_json,
+        data,
+        lambda: print_table(
+            "Goals",
+            ["Goal", "Target", "By", "Saved"],
+            [
+                (g["name"], format_money(g["target"]), g["target_date"], format_money(g["current"]))
+                for g in data
+            ],
+            right=["Target", "Saved"],
+        ),
+    )
 
 
 @debt_app.command("add")
@@ -343,14 +404,31 @@ def debt_list(
     """List debts, highest APR first."""
     with ledger_session(open_context(db, today, workspace)) as ledger:
         data: list[dict[str, Any]] = [
-            {"name": d.name, "balance": d.balance, "apr": d.apr,
-             "min_payment_percent": d.min_payment_percent, "min_payment_floor": d.min_payment_floor}
+            {
+                "name": d.name,
+                "balance": d.balance,
+                "apr": d.apr,
+                "min_payment_percent": d.min_payment_percent,
+                "min_payment_floor": d.min_payment_floor,
+            }
             for d in ledger.debts()
-        ]  # fmt: skip
-    emit(as_json, data, lambda: print_table(
-        "Debts", ["Debt", "Balance", "APR", "Minimum payment"],
-        [(d["name"], format_money(d["balance"]), f"{d['apr'] * 100:.2f}%",
-          f"{d['min_payment_percent'] * 100:.2f}% (at least {format_money(d['min_payment_floor'])})")
-         for d in data],
-        right=["Balance", "APR"],
-    ))  # fmt: skip
+        ]
+    emit(
+        as_json,
+        data,
+        lambda: print_table(
+            "Debts",
+            ["Debt", "Balance", "APR", "Minimum payment"],
+            [
+                (
+                    d["name"],
+                    format_money(d["balance"]),
+                    f"{d['apr'] * 100:.2f}%",
+                    f"{d['min_payment_percent'] * 100:.2f}% "
+                    f"(at least {format_money(d['min_payment_floor'])})",
+                )
+                for d in data
+            ],
+            right=["Balance", "APR"],
+        ),
+    )

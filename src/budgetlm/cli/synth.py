@@ -45,34 +45,54 @@ def _month_end_before(day: date) -> date:
 def _households(persona: str, count: int, months: int, seed: int, end: date) -> list[Household]:
     if persona != "random" and persona not in PERSONAS:
         known = ", ".join(sorted(PERSONAS))
-        raise InputError(f"unknown persona {persona!r}; use random or one of: {known}", source="--persona")
+        raise InputError(
+            f"unknown persona {persona!r}; use random or one of: {known}", source="--persona"
+        )
     return [
         generate_household(
             random_persona(seed + i) if persona == "random" else persona,
-            months=months, seed=seed + i, end=end,
+            months=months,
+            seed=seed + i,
+            end=end,
         )
         for i in range(count)
-    ]  # fmt: skip
+    ]
 
 
 def synth(
-    persona: Annotated[str, typer.Option(help="A named persona, or 'random' for sampled traits.")] = "young_renter",
+    persona: Annotated[
+        str, typer.Option(help="A named persona, or 'random' for sampled traits.")
+    ] = "young_renter",
     months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 12,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same household.")] = 0,
-    households: Annotated[int, typer.Option(min=1, max=1000, help="How many households (seeds seed, seed+1, …).")] = 1,
-    out: Annotated[Path | None, typer.Option(help="Write to this .csv or .json file (CSV includes ground truth).")] = None,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same household.")
+    ] = 0,
+    households: Annotated[
+        int, typer.Option(min=1, max=1000, help="How many households (seeds seed, seed+1, …).")
+    ] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write to this .csv or .json file (CSV includes ground truth)."),
+    ] = None,
     load: Annotated[bool, typer.Option(help="Load into the workspace (--db/--workspace).")] = False,
     list_personas: Annotated[bool, typer.Option(help="List the named personas and exit.")] = False,
     as_json: JsonOption = False,
     db: DbOption = None,
     today: TodayOption = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-) -> None:  # fmt: skip
+) -> None:
     """Generate synthetic households with ground truth, to a file or into a workspace."""
     if list_personas:
         data = [{"name": name, "description": p.description} for name, p in PERSONAS.items()]
-        emit(as_json, data, lambda: print_table(
-            "Personas", ["Persona", "Description"], [(d["name"], d["description"]) for d in data]))  # fmt: skip
+        emit(
+            as_json,
+            data,
+            lambda: print_table(
+                "Personas",
+                ["Persona", "Description"],
+                [(d["name"], d["description"]) for d in data],
+            ),
+        )
         return
     if out is not None and out.suffix.lower() not in (".csv", ".json"):
         raise InputError("the output file must end in .csv or .json", source="--out")
@@ -89,10 +109,18 @@ def synth(
                 with ledger_session(context) as ledger:
                     load_household(ledger, household)
             summary.append(_summary(household))
-    emit(as_json, summary, lambda: print_table(
-        "Synthetic households", ["Persona", "Seed", "From", "To", "Transactions", "Accounts"],
-        [(s["persona"], s["seed"], s["start"], s["end"], s["transactions"], s["accounts"]) for s in summary],
-    ))  # fmt: skip
+    emit(
+        as_json,
+        summary,
+        lambda: print_table(
+            "Synthetic households",
+            ["Persona", "Seed", "From", "To", "Transactions", "Accounts"],
+            [
+                (s["persona"], s["seed"], s["start"], s["end"], s["transactions"], s["accounts"])
+                for s in summary
+            ],
+        ),
+    )
 
 
 def _summary(household: Household) -> dict[str, Any]:
@@ -116,8 +144,13 @@ def _cash_flow(ledger: Ledger, first: date) -> dict[str, Any]:
     income = sum((t for _, g, t in totals if g == "income"), Decimal(0))
     spending = -sum((t for _, g, t in totals if g in SPENDING_GROUPS), Decimal(0))
     rate = ((income - spending) / income * 100).quantize(Decimal("0.1")) if income > 0 else None
-    return {"month": first, "income": income, "spending": spending, "net": income - spending,
-            "savings_rate_percent": rate}  # fmt: skip
+    return {
+        "month": first,
+        "income": income,
+        "spending": spending,
+        "net": income - spending,
+        "savings_rate_percent": rate,
+    }
 
 
 def _demo_facts(ledger: Ledger, today: date) -> dict[str, Any]:
@@ -133,51 +166,103 @@ def _demo_facts(ledger: Ledger, today: date) -> dict[str, Any]:
     ]
     spending.sort(key=lambda row: row["spent"], reverse=True)
     return {
-        "accounts": [{"name": a.name, "type": a.account_type, "balance": balances[a.id]}
-                     for a in ledger.accounts()],
+        "accounts": [
+            {"name": a.name, "type": a.account_type, "balance": balances[a.id]}
+            for a in ledger.accounts()
+        ],
         "transactions": ledger.transaction_count(),
         "cash_flow": [_cash_flow(ledger, m) for m in months],
         "spending_last_month": spending[:10],
-        "budget_last_month": [asdict(b) | {"remaining": b.remaining} for b in ledger.budget_lines(last_month)],
-        "goals": [{"name": g.name, "target": g.target, "current": g.current, "by": g.target_date}
-                  for g in ledger.goals()],
+        "budget_last_month": [
+            asdict(b) | {"remaining": b.remaining} for b in ledger.budget_lines(last_month)
+        ],
+        "goals": [
+            {"name": g.name, "target": g.target, "current": g.current, "by": g.target_date}
+            for g in ledger.goals()
+        ],
         "debts": [{"name": d.name, "balance": d.balance, "apr": d.apr} for d in ledger.debts()],
-        "recent": [{"date": t.date, "description": t.description, "amount": t.amount}
-                   for t in ledger.transactions(TransactionFilter(limit=5))],
-    }  # fmt: skip
+        "recent": [
+            {"date": t.date, "description": t.description, "amount": t.amount}
+            for t in ledger.transactions(TransactionFilter(limit=5))
+        ],
+    }
 
 
 def _render_demo(facts: dict[str, Any], persona: str) -> None:
     console.rule(f"[bold]budgetlm demo[/] — a synthetic '{escape(persona)}' household")
     console.print(f"{facts['transactions']} transactions in {len(facts['accounts'])} accounts.")
-    print_table("Accounts", ["Account", "Type", "Balance"],
-                [(a["name"], a["type"], format_money(a["balance"])) for a in facts["accounts"]], right=["Balance"])
-    print_table("Cash flow by month", ["Month", "Income", "Spending", "Net", "Savings rate"],
-                [(f"{c['month']:%b %Y}", format_money(c["income"]), format_money(c["spending"]),
-                  format_money(c["net"]), f"{c['savings_rate_percent']}%" if c["savings_rate_percent"] is not None else "—")
-                 for c in facts["cash_flow"]], right=["Income", "Spending", "Net", "Savings rate"])
-    print_table("Where the money went last month", ["Category", "Spent"],
-                [(s["category"], format_money(s["spent"])) for s in facts["spending_last_month"]], right=["Spent"])
-    print_table("Budget last month", ["Category", "Budgeted", "Spent", "Remaining"],
-                [(b["category"], format_money(b["budgeted"]), format_money(b["spent"]), format_money(b["remaining"]))
-                 for b in facts["budget_last_month"]], right=["Budgeted", "Spent", "Remaining"])
-    print_table("Goals", ["Goal", "Saved", "Target", "By"],
-                [(g["name"], format_money(g["current"]), format_money(g["target"]), g["by"]) for g in facts["goals"]])
-    print_table("Debts", ["Debt", "Balance", "APR"],
-                [(d["name"], format_money(d["balance"]), f"{d['apr'] * 100:.2f}%") for d in facts["debts"]])
-    print_table("Latest transactions", ["Date", "Description", "Amount"],
-                [(t["date"], t["description"], format_money(t["amount"])) for t in facts["recent"]], right=["Amount"])
-    # fmt: skip
+    print_table(
+        "Accounts",
+        ["Account", "Type", "Balance"],
+        [(a["name"], a["type"], format_money(a["balance"])) for a in facts["accounts"]],
+        right=["Balance"],
+    )
+    print_table(
+        "Cash flow by month",
+        ["Month", "Income", "Spending", "Net", "Savings rate"],
+        [
+            (
+                f"{c['month']:%b %Y}",
+                format_money(c["income"]),
+                format_money(c["spending"]),
+                format_money(c["net"]),
+                f"{c['savings_rate_percent']}%" if c["savings_rate_percent"] is not None else "—",
+            )
+            for c in facts["cash_flow"]
+        ],
+        right=["Income", "Spending", "Net", "Savings rate"],
+    )
+    print_table(
+        "Where the money went last month",
+        ["Category", "Spent"],
+        [(s["category"], format_money(s["spent"])) for s in facts["spending_last_month"]],
+        right=["Spent"],
+    )
+    print_table(
+        "Budget last month",
+        ["Category", "Budgeted", "Spent", "Remaining"],
+        [
+            (
+                b["category"],
+                format_money(b["budgeted"]),
+                format_money(b["spent"]),
+                format_money(b["remaining"]),
+            )
+            for b in facts["budget_last_month"]
+        ],
+        right=["Budgeted", "Spent", "Remaining"],
+    )
+    print_table(
+        "Goals",
+        ["Goal", "Saved", "Target", "By"],
+        [
+            (g["name"], format_money(g["current"]), format_money(g["target"]), g["by"])
+            for g in facts["goals"]
+        ],
+    )
+    print_table(
+        "Debts",
+        ["Debt", "Balance", "APR"],
+        [(d["name"], format_money(d["balance"]), f"{d['apr'] * 100:.2f}%") for d in facts["debts"]],
+    )
+    print_table(
+        "Latest transactions",
+        ["Date", "Description", "Amount"],
+        [(t["date"], t["description"], format_money(t["amount"])) for t in facts["recent"]],
+        right=["Amount"],
+    )
 
 
 def demo(
-    persona: Annotated[str, typer.Option(help="Persona of the demo household.")] = "family_mortgage",
+    persona: Annotated[
+        str, typer.Option(help="Persona of the demo household.")
+    ] = "family_mortgage",
     months: Annotated[int, typer.Option(min=2, max=60, help="Months of history.")] = 12,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     as_json: JsonOption = False,
     db: DbOption = None,
     today: TodayOption = None,
-) -> None:  # fmt: skip
+) -> None:
     """Build a demo household in its own database and show what budgetlm knows about it."""
     context = open_context(db, today, "demo", default_file="demo.db")
     context.store.delete_workspace("demo")

@@ -22,7 +22,9 @@ class LoadReport:
     debts: int
 
 
-def load_household(ledger: Ledger, household: Household, *, with_categories: bool = True) -> LoadReport:
+def load_household(
+    ledger: Ledger, household: Household, *, with_categories: bool = True
+) -> LoadReport:
     """Add a household's accounts, transactions, budgets, goals and debts to ``ledger``.
 
     Loading the same household twice adds nothing the second time (the import fingerprints).

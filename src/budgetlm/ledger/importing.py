@@ -15,15 +15,14 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, Table, insert, select
 
 from budgetlm.errors import InputError
-from budgetlm.ledger.models import Account, ImportBatch, Transaction
+from budgetlm.ledger.models import Account, Base, ImportBatch, Transaction
 from budgetlm.ledger.records import ImportedTransaction, ParsedStatement, RowError
 from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.taxonomy import CategoryGroup, label_key
@@ -71,16 +70,36 @@ class ImportRefusedError(InputError):
 
 def fingerprints(rows: Iterable[ImportedTransaction]) -> list[str]:
     """Content fingerprints with an occurrence index, one per row (see the module docstring)."""
-    seen: Counter[tuple[date, Decimal, str]] = Counter()
+    seen: Counter[str] = Counter()
     result = []
     for row in rows:
-        key = (row.date, row.amount, " ".join(row.description.upper().split()))
+        text = " ".join(row.description.upper().split())
+        key = f"{row.date.isoformat()}|{int(row.amount.scaleb(4))}|{text}"
         occurrence = seen[key]
-        seen[key] += 1
-        cents = int(row.amount.scaleb(4))
-        text = f"{row.date.isoformat()}|{cents}|{key[2]}|{occurrence}"
-        result.append(hashlib.blake2b(text.encode(), digest_size=16).hexdigest())
+        seen[key] = occurrence + 1
+        digest = hashlib.blake2b(f"{key}|{occurrence}".encode(), digest_size=16)
+        result.append(digest.hexdigest())
     return result
+
+
+def bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) with one driver-level ``executemany``.
+
+    SQLAlchemy compiles the statement and supplies each column's bind processor; applying them
+    here skips its per-row parameter assembly, which was half the cost of a 100k-row import.
+    """
+    keys = list(rows[0])
+    dialect = connection.dialect
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+    processors = {k: table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in keys}
+    order = compiled.positiontup if compiled.positional and compiled.positiontup else keys
+    convert = [(k, processors[k]) for k in order]
+    params: list[Any] = [
+        tuple(row[k] if p is None else p(row[k]) for k, p in convert) for row in rows
+    ]
+    if not compiled.positional:
+        params = [dict(zip(order, values, strict=True)) for values in params]
+    connection.exec_driver_sql(str(compiled), params)
 
 
 def _mask(account_id: str) -> str:
@@ -225,7 +244,13 @@ def _insert_new(
     ).all()
     known_prints = {fp for fp, _ in known}
     known_fitids = {fitid for _, fitid in known if fitid}
-    account_currency = session.get_one(Account, account_id).currency
+    currency = session.get_one(Account, account_id).currency
+    shared = {
+        "workspace_id": importer.ledger.workspace_id,
+        "account_id": account_id,
+        "source_file": importer.statement.source,
+        "import_id": batch.id,
+    }
     new: list[dict[str, Any]] = []
     for row, fingerprint in zip(rows, fingerprints(rows), strict=True):
         if fingerprint in known_prints or (row.fitid and row.fitid in known_fitids):
@@ -233,34 +258,22 @@ def _insert_new(
         known_prints.add(fingerprint)
         if row.fitid:
             known_fitids.add(row.fitid)
-        new.append(_row_values(importer, batch, account_id, account_currency, row, fingerprint))
+        category_id = importer.category_for(row.category, row.amount) if row.category else None
+        new.append(
+            shared
+            | {
+                "date": row.date,
+                "amount": row.amount,
+                "currency": (row.currency or currency).upper(),
+                "description": row.description,
+                "payee": row.payee,
+                "category_id": category_id,
+                "category_source": "import" if category_id is not None else None,
+                "notes": row.notes,
+                "fingerprint": fingerprint,
+                "fitid": row.fitid,
+            }
+        )
     if new:
-        session.execute(insert(Transaction), new)
+        bulk_insert(session.connection(), Base.metadata.tables["transactions"], new)
     return len(new)
-
-
-def _row_values(
-    importer: _Importer,
-    batch: ImportBatch,
-    account_id: int,
-    currency: str,
-    row: ImportedTransaction,
-    fingerprint: str,
-) -> dict[str, Any]:
-    category_id = importer.category_for(row.category, row.amount)
-    return {
-        "workspace_id": batch.workspace_id,
-        "account_id": account_id,
-        "date": row.date,
-        "amount": row.amount,
-        "currency": (row.currency or currency).upper(),
-        "description": row.description,
-        "payee": row.payee,
-        "category_id": category_id,
-        "category_source": "import" if category_id is not None else None,
-        "notes": row.notes,
-        "source_file": batch.source_file,
-        "import_id": batch.id,
-        "fingerprint": fingerprint,
-        "fitid": row.fitid,
-    }

@@ -188,7 +188,9 @@ class Ledger:
         existing = {label_key(c.name): c.name for c in self.categories()}
         if label_key(name) in existing:
             raise BudgetlmError(f"{name!r} clashes with the category {existing[label_key(name)]!r}")
-        category = Category(workspace_id=self.workspace_id, name=name, group=group, is_default=False)
+        category = Category(
+            workspace_id=self.workspace_id, name=name, group=group, is_default=False
+        )
         self.session.add(category)
         self.session.flush()
         self.touch()
@@ -238,7 +240,9 @@ class Ledger:
         query = select(func.count()).where(Transaction.workspace_id == self.workspace_id)
         return self.session.scalar(query) or 0
 
-    def category_totals(self, start: date, end: date) -> list[tuple[str | None, str | None, Decimal]]:
+    def category_totals(
+        self, start: date, end: date
+    ) -> list[tuple[str | None, str | None, Decimal]]:
         """Net amount per category between ``start`` and ``end`` (inclusive), as
         ``(category, group, total)``; uncategorized transactions come as ``(None, None, total)``."""
         rows = self.session.execute(

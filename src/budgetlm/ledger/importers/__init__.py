@@ -22,9 +22,8 @@ MAX_FILE_BYTES = 512 * 1024 * 1024
 def detect_format(data: bytes, source: str) -> FileFormat:
     """Decide the file format from content first, then the file extension."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \r\n\t").upper().replace(b"\x00", b"")
-    if head.startswith(b"OFXHEADER") or b"<OFX>" in head or head.startswith(b"<?XML"):
-        if b"<OFX" in head or b"OFXHEADER" in head:
-            return "qfx" if source.lower().endswith(".qfx") else "ofx"
+    if b"OFXHEADER" in head[:64] or b"<OFX" in head:
+        return "qfx" if source.lower().endswith(".qfx") else "ofx"
     if head.startswith(b"!TYPE") or head.startswith(b"!ACCOUNT") or head.startswith(b"!OPTION"):
         return "qif"
     suffix = Path(source).suffix.lower().lstrip(".")
@@ -73,7 +72,9 @@ def read_statement(path: Path, options: ImportOptions | None = None) -> ParsedSt
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InputError(f"the file is {size} bytes; the limit is {MAX_FILE_BYTES}", source=path.name)
+            raise InputError(
+                f"the file is {size} bytes; the limit is {MAX_FILE_BYTES}", source=path.name
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", source=str(path)) from exc
