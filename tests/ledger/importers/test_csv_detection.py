@@ -8,8 +8,9 @@ import pytest
 
 from budgetlm.errors import InputError
 from budgetlm.ledger.importers.columns import header_key, match_header
-from budgetlm.ledger.importers.csv import TEXT_LIMIT, decode, parse_csv, sniff_delimiter
+from budgetlm.ledger.importers.csv import TEXT_LIMIT, parse_csv
 from budgetlm.ledger.importers.options import ImportOptions, parse_column_map
+from budgetlm.ledger.importers.text import decode, sniff_delimiter
 from budgetlm.ledger.records import ParsedStatement
 
 SIMPLE = "Date,Description,Amount\n2024-01-05,Café Olé,-3.50\n2024-01-06,Pay,100.00\n"

@@ -13,10 +13,8 @@ are data elements) and read the markup with a small tolerant pass of our own:
    the v2 XML declaration. ``1252`` and ``ISO-8859-1`` read as Windows-1252 (the superset banks
    mean). Text said (or assumed) to be UTF-8 that is not is read as Windows-1252; other bad
    bytes become U+FFFD. Either way ``notes`` say so.
-2. Tokenize tags (any case, self-closing, CDATA, comments) with their offsets and build a tree.
-   A tag followed by text is a data element whose end tag is optional (SGML). A tag without text
-   is an aggregate when the schema says so (or, for an unknown tag such as ``<INTU.XXX>``, when
-   its end tag occurs later), else an empty element. End tags close all opened since.
+2. ``ofx_markup.build_tree`` turns the markup into an element tree, closing the end tags SGML
+   lets banks omit.
 3. Read every ``<STMTRS>`` and ``<CCSTMTRS>``, one ``<STMTTRN>`` at a time: a bad or missing
    ``DTPOSTED``/``TRNAMT`` is a ``RowError`` for that transaction only.
 
@@ -46,13 +44,13 @@ from __future__ import annotations
 import codecs
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
 
 from budgetlm.errors import InputError
+from budgetlm.ledger.importers.ofx_markup import Node, build_tree
 from budgetlm.ledger.importers.options import ImportOptions
 from budgetlm.ledger.records import (
     AccountType,
@@ -65,11 +63,6 @@ from budgetlm.money import ParsedAmount, amount_reader, detect_decimal_comma
 
 __all__ = ["parse_ofx"]
 
-_MARKUP = re.compile(
-    r"<[?!][^<>]*>|<(?P<close>/?)\s*(?P<tag>[A-Za-z][\w.:-]*)[^<>]*?(?P<empty>/?)>"
-)
-_ENTITY = re.compile(r"&(amp|lt|gt|quot|apos|nbsp|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});")
-_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'", "nbsp": " "}
 _BREAK = re.compile(r"\r\n|\r|\n")
 _HEADER_FIELD = re.compile(rb"^\s*(ENCODING|CHARSET)\s*:\s*([\w.-]+)", re.IGNORECASE | re.MULTILINE)
 _XML_ENCODING = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)[\"']", re.IGNORECASE)
@@ -81,36 +74,6 @@ _ACCOUNT_TYPES: dict[str, AccountType] = {
     "CHECKING": "checking", "SAVINGS": "savings", "MONEYMRKT": "savings", "CD": "savings",
     "CREDITLINE": "loan",
 }  # fmt: skip
-
-
-@dataclass(slots=True)
-class _Node:
-    """One OFX element: an aggregate with children or a data element with text."""
-
-    tag: str
-    offset: int
-    text: str | None = None
-    children: list[_Node] = field(default_factory=list)
-
-    def find(self, tag: str) -> _Node | None:
-        """First child called ``tag``."""
-        return next((c for c in self.children if c.tag == tag), None)
-
-    def value(self, *path: str) -> str | None:
-        """Unescaped, stripped text of the element at ``path`` below this one, if not empty."""
-        node: _Node | None = self
-        for tag in path:
-            node = node.find(tag) if node else None
-        return _unescape(node.text) if node and node.text else None
-
-    def iter(self, tags: frozenset[str]) -> Iterator[_Node]:
-        """Descendants whose tag is in ``tags``, in document order."""
-        pending = self.children[::-1]
-        while pending:  # a loop, not recursion: hostile files may nest deeply
-            node = pending.pop()
-            if node.tag in tags:
-                yield node
-            pending.extend(node.children[::-1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +102,7 @@ def parse_ofx(data: bytes, source: str, options: ImportOptions) -> ParsedStateme
             credit-card statement.
     """
     text, notes = _decode(data, source, options)
-    root = _build_tree(text, source)
+    root = build_tree(text, source)
     statements = list(root.iter(frozenset({"STMTRS", "CCSTMTRS"})))
     if not statements:
         status = next(root.iter(frozenset({"STATUS"})), None)
@@ -168,7 +131,7 @@ def parse_ofx(data: bytes, source: str, options: ImportOptions) -> ParsedStateme
 
 
 def _read_transactions(
-    statements: list[_Node],
+    statements: list[Node],
     facts: list[_Statement],
     text: str,
     notes: list[str],
@@ -261,106 +224,7 @@ def _declared_codec(data: bytes) -> str:
         return "utf-8"
 
 
-@cache
-def _schema() -> tuple[frozenset[str], frozenset[str]]:
-    """OFX aggregate tags and data-element tags, from ofxtools' models."""
-    import ofxtools.models
-    from ofxtools.models.base import Aggregate
-
-    classes = [getattr(ofxtools.models, name) for name in dir(ofxtools.models) if name.isupper()]
-    aggregates = {c.__name__ for c in classes if isinstance(c, type) and issubclass(c, Aggregate)}
-    names = {name.upper() for c in classes if isinstance(c, type) and issubclass(c, Aggregate)
-             for name in c.spec}  # fmt: skip
-    return frozenset(aggregates), frozenset(names - aggregates)
-
-
-def _build_tree(text: str, source: str) -> _Node:
-    """Element tree of the OFX body, closing the end tags SGML lets banks omit."""
-    tokens = list(_tokens(text))
-    _check_envelope(tokens, text, source)
-    aggregates, elements = _schema()
-    closed = {tag[1:] for _, tag, _ in tokens if tag.startswith("/")}
-    root = _Node("", 0)
-    stack = [root]
-    i = 0
-    while i < len(tokens):
-        offset, tag, value = tokens[i]
-        i += 1
-        if tag.startswith("/"):
-            _close(stack, tag[1:])
-            continue
-        if not tag:  # text after an end tag or between aggregates: not data
-            continue
-        node = _Node(tag, offset)
-        following = tokens[i][1:] if i < len(tokens) and value is None else ("/", None)
-        if following[0] == "" or following == ("/" + tag, None):  # <TAG>text or <TAG></TAG>
-            node.text = following[1]
-            i += 1
-        elif value is None and (tag in aggregates or (tag not in elements and tag in closed)):
-            _close(stack, tag)  # an aggregate never holds itself: its end tag was left out
-            stack[-1].children.append(node)
-            stack.append(node)
-            continue
-        stack[-1].children.append(node)
-    return root
-
-
-def _close(stack: list[_Node], tag: str) -> None:
-    """Close the innermost open ``tag`` and everything opened inside it, if it is open."""
-    for depth in range(len(stack) - 1, 0, -1):
-        if stack[depth].tag == tag:
-            del stack[depth:]
-            return
-
-
-def _check_envelope(tokens: list[tuple[int, str, str | None]], text: str, source: str) -> None:
-    """Refuse text without an ``<OFX>`` element, or cut off before ``</OFX>``."""
-    tags = {tag for _, tag, _ in tokens}
-    if "OFX" not in tags:
-        raise InputError("not an OFX file: there is no <OFX> element", source=source)
-    if "/OFX" not in tags:
-        last_line = len(_BREAK.findall(text.rstrip())) + 1
-        raise InputError(
-            "the file ends before </OFX>: it looks truncated", source=source, line=last_line
-        )
-
-
-def _tokens(text: str) -> Iterator[tuple[int, str, str | None]]:
-    """``(offset, tag, None)`` for tags (``/TAG`` for end tags), ``(offset, "", text)`` for text.
-
-    A self-closing ``<TAG/>`` comes back as ``(offset, TAG, "")``: an element known to be empty.
-    A ``<`` that starts no markup is text. An unterminated comment or CDATA ends the tokens.
-    """
-    position = cursor = 0  # start of pending text; where to look for the next "<"
-    while (start := text.find("<", cursor)) >= 0:
-        if text.startswith(("<!--", "<![CDATA["), start):  # str.find, not regex: stays linear
-            cdata = text.startswith("<![", start)
-            end = text.find("]]>" if cdata else "-->", start)
-            if end < 0:
-                return
-            inner = text[start + 9 : end].strip() if cdata else ""
-            markup: tuple[int, str, str | None] | None = (start, "", inner) if inner else None
-            cursor = end + 3
-        elif match := _MARKUP.match(text, start):
-            cursor, markup = match.end(), None
-            if tag := (match.group("tag") or "").upper():  # not <?...?> or <!...>
-                if match.group("close"):
-                    markup = (start, "/" + tag, None)
-                else:
-                    markup = (start, tag, "" if match.group("empty") else None)
-        else:
-            cursor = start + 1
-            continue
-        if between := text[position:start].strip():
-            yield position, "", between
-        if markup:
-            yield markup
-        position = cursor
-    if rest := text[position:].strip():
-        yield position, "", rest
-
-
-def _statement_facts(statement: _Node, options: ImportOptions) -> _Statement:
+def _statement_facts(statement: Node, options: ImportOptions) -> _Statement:
     """Account id and type and the default currency of one statement."""
     account = statement.find("BANKACCTFROM") or statement.find("CCACCTFROM")
     kind: AccountType | None = "credit_card" if statement.tag == "CCSTMTRS" else None
@@ -372,7 +236,7 @@ def _statement_facts(statement: _Node, options: ImportOptions) -> _Statement:
 
 
 def _transaction(
-    node: _Node, facts: _Statement, line: int, read_amount: Callable[[str], ParsedAmount]
+    node: Node, facts: _Statement, line: int, read_amount: Callable[[str], ParsedAmount]
 ) -> ImportedTransaction | list[RowError]:
     """One ``<STMTTRN>`` as a transaction, or the errors that stop it being one."""
     errors: list[RowError] = []
@@ -416,7 +280,7 @@ def _description(name: str | None, memo: str | None) -> str:
     return f"{name} / {memo}"
 
 
-def _currency(node: _Node, facts: _Statement) -> tuple[str | None, str | None]:
+def _currency(node: Node, facts: _Statement) -> tuple[str | None, str | None]:
     """The transaction's currency and a remark on any other currency it names."""
     home = facts.currency or "the statement currency"
     stated = node.value("CURRENCY", "CURSYM")
@@ -428,19 +292,6 @@ def _currency(node: _Node, facts: _Statement) -> tuple[str | None, str | None]:
         rate = node.value("ORIGCURRENCY", "CURRATE")
         return facts.currency, f"converted from {original.upper()} at rate {rate or '?'}"
     return facts.currency, None
-
-
-def _unescape(text: str) -> str:
-    """Text with OFX's character entities replaced, stripped of surrounding whitespace."""
-    return _ENTITY.sub(_entity, text).strip()
-
-
-def _entity(match: re.Match[str]) -> str:
-    name = match.group(1)
-    if not name.startswith("#"):
-        return _ENTITIES[name]
-    code = int(name[2:], 16) if name[1:2] in ("x", "X") else int(name[1:])
-    return chr(code) if 0 < code < 0x110000 and not 0xD800 <= code < 0xE000 else match.group(0)
 
 
 def _collapse(text: str) -> str:
