@@ -125,7 +125,8 @@ class _Importer:
         return self.accounts[key]
 
     def _resolve_account(self, row: ImportedTransaction) -> Account:
-        facts = self.statement.account
+        described = {a.account_id: a for a in self.statement.accounts}
+        facts = described.get(row.account) or self.statement.account
         if row.account is not None and self.statement.file_format in ("ofx", "qfx"):
             kind = (facts.account_type or "account").replace("_", " ").title()
             name = f"{kind} …{_mask(row.account)}"
@@ -143,7 +144,7 @@ class _Importer:
         return self.ledger.add_account(
             name,
             account_type=facts.account_type or "checking",
-            currency=row.currency or facts.currency or DEFAULT_CURRENCY,
+            currency=facts.currency or row.currency or DEFAULT_CURRENCY,
             institution=facts.institution,
             number_mask=_mask(facts.account_id) if facts.account_id else None,
         )

@@ -89,6 +89,9 @@ class ParsedStatement:
     errors: tuple[RowError, ...] = ()
     """Rows that did not parse; the import service decides whether that stops the import."""
     account: StatementAccount = field(default_factory=StatementAccount)
-    """Account facts stated by the file."""
+    """Account facts stated by the file (its first account, when it holds several)."""
+    accounts: tuple[StatementAccount, ...] = ()
+    """Every account the file describes, matched to rows by ``account_id`` ==
+    ``ImportedTransaction.account`` (multi-account OFX and QIF files)."""
     notes: tuple[str, ...] = ()
     """Human-readable remarks about detection (e.g. 'dates read as DD/MM/YYYY')."""

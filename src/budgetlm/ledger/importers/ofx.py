@@ -118,14 +118,20 @@ def parse_ofx(data: bytes, source: str, options: ImportOptions) -> ParsedStateme
     is_qfx = source.lower().endswith(".qfx") or intuit is not None
     fi = next(root.iter(frozenset({"FI"})), None)
     institution = fi.value("ORG") if fi else None
+    first: dict[str | None, _Statement] = {}
+    for statement_facts in facts:  # one entry per account; its first statement describes it
+        first.setdefault(statement_facts.account_id, statement_facts)
+    accounts = tuple(
+        StatementAccount(f.account_id, f.account_type, f.currency, institution)
+        for f in first.values()
+    )
     return ParsedStatement(
         source=source,
         file_format="qfx" if is_qfx else "ofx",
         transactions=tuple(rows),
         errors=tuple(errors),
-        account=StatementAccount(
-            facts[0].account_id, facts[0].account_type, facts[0].currency, institution
-        ),
+        account=accounts[0],
+        accounts=accounts,
         notes=tuple(notes),
     )
 

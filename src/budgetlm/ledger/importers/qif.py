@@ -185,6 +185,11 @@ def parse_qif(data: bytes, source: str, options: ImportOptions) -> ParsedStateme
         account=StatementAccount(
             account_id=first_account or None, account_type=kind, currency=options.currency
         ),
+        accounts=tuple(
+            StatementAccount(account_id=name, account_type=account_kind, currency=options.currency)
+            for name, account_kind in scan.accounts.items()
+            if name
+        ),
         notes=tuple(notes),
     )
 
