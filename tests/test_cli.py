@@ -191,3 +191,15 @@ def test_demo_builds_a_household_and_reports_on_it(cli: Cli) -> None:
     assert again == facts, "the demo rebuilds the same household from scratch"
     out, _ = cli("demo", "--today", "2026-11-21", "--months", "6")
     assert "Cash flow by month" in out and "Where the money went last month" in out
+
+
+def test_unreadable_files_fail_alone_with_their_name(
+    cli: Cli, statement: Path, tmp_path: Path
+) -> None:
+    junk = tmp_path / "photo.csv"
+    junk.write_bytes(bytes(range(256)) * 40)
+    missing = tmp_path / "missing.ofx"
+    _, err = cli("import", str(missing), str(junk), str(statement), "--account", "Checking", code=1)
+    assert "missing.ofx" in err and "cannot read" in err
+    assert "photo.csv" in err
+    assert len(cli.json("transactions")) == 5, "the good file is still imported"

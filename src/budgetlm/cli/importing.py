@@ -25,7 +25,7 @@ from budgetlm.cli.common import (
     print_table,
 )
 from budgetlm.errors import BudgetlmError, InputError
-from budgetlm.ledger.importers import parse_statement
+from budgetlm.ledger.importers import parse_statement, read_bank_file
 from budgetlm.ledger.importers.options import DateOrder, ImportOptions, parse_column_map
 from budgetlm.ledger.importing import ImportReport, import_statement
 from budgetlm.ledger.records import FileFormat
@@ -49,10 +49,7 @@ def import_one(
     dry_run: bool,
 ) -> ImportReport:
     """Parse and import one file atomically; a dry run rolls everything back."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror}", source=str(path)) from exc
+    data = read_bank_file(path)
     statement = parse_statement(data, path.name, options)
     sha256 = hashlib.sha256(data).hexdigest()
     try:

@@ -67,15 +67,19 @@ def parse_statement(
     return _reader(file_format)(data, source, options)
 
 
-def read_statement(path: Path, options: ImportOptions | None = None) -> ParsedStatement:
-    """Read and parse the bank file at ``path``."""
+def read_bank_file(path: Path) -> bytes:
+    """The bytes of a bank file, refusing unreadable or oversized files with a clear error."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise InputError(
-                f"the file is {size} bytes; the limit is {MAX_FILE_BYTES}", source=path.name
+                f"the file is {size} bytes; the limit is {MAX_FILE_BYTES}", source=str(path)
             )
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", source=str(path)) from exc
-    return parse_statement(data, path.name, options)
+
+
+def read_statement(path: Path, options: ImportOptions | None = None) -> ParsedStatement:
+    """Read and parse the bank file at ``path``."""
+    return parse_statement(read_bank_file(path), path.name, options)
