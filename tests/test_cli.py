@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from budgetlm.cli import main
+from budgetlm.ledger.store import Store
 
 STATEMENT = """Account: Everyday Checking ****1234
 Balance as of 03/31/2026: $2,104.12
@@ -203,3 +205,20 @@ def test_unreadable_files_fail_alone_with_their_name(
     assert "missing.ofx" in err and "cannot read" in err
     assert "photo.csv" in err
     assert len(cli.json("transactions")) == 5, "the good file is still imported"
+
+
+@pytest.mark.postgres
+def test_the_cli_works_on_postgresql(
+    postgres_store: Store,
+    statement: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cli = Cli(postgres_store.url.render_as_string(hide_password=False), capsys, monkeypatch)
+    monkeypatch.setenv("BUDGETLM_WORKSPACE", f"cli-{uuid.uuid4().hex[:8]}")
+    assert cli.json("import", str(statement), "--account", "Checking")[0]["added"] == 5
+    assert cli.json("import", str(statement), "--account", "Checking")[0]["added"] == 0
+    [account] = cli.json("accounts")
+    assert account["balance"] == "2479.50"
+    cli("budget", "set", "Groceries", "100", "--month", "2026-03")
+    assert cli.json("budget", "show", "--month", "2026-03")[0]["budgeted"] == "100.00"

@@ -58,9 +58,9 @@ def test_reopening_a_migrated_database_keeps_its_data(tmp_path) -> None:
     first.close()
     again = Store(url)
     with again.session() as session:
-        assert [a.name for a in Ledger(session, again.workspace_id("home")).accounts()] == [
-            "Checking"
-        ]
+        names = [a.name for a in Ledger(session, again.workspace_id("home")).accounts()]
+    again.close()
+    assert names == ["Checking"]
 
 
 def test_money_is_exact_through_the_database(ledger: Ledger) -> None:

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from budgetlm.cli.common import err_console
+from budgetlm.cli.common import close_stores, err_console
 from budgetlm.cli.importing import import_files
 from budgetlm.cli.ledger import (
     accounts_app,
@@ -46,3 +46,5 @@ def main() -> None:
     except BudgetlmError as exc:
         err_console.print("[red]error:[/]", escape(str(exc)), highlight=False)
         sys.exit(1)
+    finally:
+        close_stores()

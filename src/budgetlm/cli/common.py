@@ -68,7 +68,18 @@ def open_context(
     """Open (and migrate) the database and resolve the workspace and today."""
     day = settings.resolve_today(today)
     store = Store(settings.resolve_db_url(db, default_file))
+    _open_stores.append(store)
     return Context(store=store, workspace_id=store.workspace_id(workspace), today=day)
+
+
+_open_stores: list[Store] = []
+"""Stores opened by the running command; ``close_stores`` releases them when it ends."""
+
+
+def close_stores() -> None:
+    """Release the connections of every store the command opened."""
+    while _open_stores:
+        _open_stores.pop().close()
 
 
 @contextmanager
