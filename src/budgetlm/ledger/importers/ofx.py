@@ -52,6 +52,7 @@ from decimal import Decimal
 from budgetlm.errors import InputError
 from budgetlm.ledger.importers.ofx_markup import Node, build_tree
 from budgetlm.ledger.importers.options import ImportOptions
+from budgetlm.ledger.importers.text import decode_leniently
 from budgetlm.ledger.records import (
     AccountType,
     ImportedTransaction,
@@ -101,7 +102,8 @@ def parse_ofx(data: bytes, source: str, options: ImportOptions) -> ParsedStateme
         InputError: The file is not OFX, is binary or truncated, or holds no bank or
             credit-card statement.
     """
-    text, notes = _decode(data, source, options)
+    codec = options.encoding or _declared_codec(data)
+    text, notes = decode_leniently(data, codec, source, "OFX")
     root = build_tree(text, source)
     statements = list(root.iter(frozenset({"STMTRS", "CCSTMTRS"})))
     if not statements:
@@ -187,29 +189,6 @@ def _lines(offsets: list[int], text: str, notes: list[str]) -> list[int]:
         return lines
     notes.append("several transactions share a line: line numbers are transaction ordinals")
     return list(range(1, len(lines) + 1))
-
-
-def _decode(data: bytes, source: str, options: ImportOptions) -> tuple[str, list[str]]:
-    """The file as text, and notes on how it was decoded."""
-    notes: list[str] = []
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        codec = "utf-16"
-    elif data.startswith(codecs.BOM_UTF8):
-        codec = "utf-8-sig"
-    else:
-        codec = options.encoding or _declared_codec(data)
-    try:
-        text = data.decode(codec)
-    except LookupError as exc:
-        raise InputError(f"unknown text encoding {codec!r}", source=source) from exc
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        fallback = "cp1252" if codecs.lookup(codec).name == "utf-8" else codec
-        notes.append(f"line {line} is not valid {codec}; the file was read as {fallback}")
-        text = data.decode(fallback, errors="replace")
-    if "\x00" in text:
-        raise InputError("this is a binary file, not OFX", source=source)
-    return text, notes
 
 
 def _declared_codec(data: bytes) -> str:

@@ -40,7 +40,6 @@ Rules:
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -51,6 +50,7 @@ from decimal import Decimal
 from budgetlm.errors import InputError
 from budgetlm.ledger.importers.dates import DateParser, choose_date_order
 from budgetlm.ledger.importers.options import ImportOptions
+from budgetlm.ledger.importers.text import decode_leniently
 from budgetlm.ledger.records import (
     AccountType,
     ImportedTransaction,
@@ -161,7 +161,7 @@ def parse_qif(data: bytes, source: str, options: ImportOptions) -> ParsedStateme
     Raises:
         InputError: The file is binary or does not start with a QIF ``!`` header.
     """
-    text, notes = _decode(data, source, options)
+    text, notes = decode_leniently(data, options.encoding or "utf-8", source, "QIF")
     scan = _scan(_BREAK.split(text), source)
     read_date, date_note = _date_reader(scan.records, options)
     notes.extend([date_note] if date_note else [])
@@ -192,27 +192,6 @@ def parse_qif(data: bytes, source: str, options: ImportOptions) -> ParsedStateme
         ),
         notes=tuple(notes),
     )
-
-
-def _decode(data: bytes, source: str, options: ImportOptions) -> tuple[str, list[str]]:
-    """The file as text (BOM, then ``options.encoding``, then UTF-8, then Windows-1252)."""
-    notes: list[str] = []
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        codec = "utf-16"
-    else:
-        codec = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else options.encoding or "utf-8"
-    try:
-        text = data.decode(codec)
-    except LookupError as exc:
-        raise InputError(f"unknown text encoding {codec!r}", source=source) from exc
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        fallback = "cp1252" if codecs.lookup(codec).name == "utf-8" else codec
-        notes.append(f"line {line} is not valid {codec}; the file was read as {fallback}")
-        text = data.decode(fallback, errors="replace")
-    if "\x00" in text:
-        raise InputError("this is a binary file, not QIF", source=source)
-    return text, notes
 
 
 def _scan(lines: list[str], source: str) -> _Scan:

@@ -137,3 +137,32 @@ def split_records(text: str, delimiter: str, source: str) -> list[Record]:
             f"cannot split the file into fields: {exc}", source=source, line=line
         ) from None
     return records
+
+
+def decode_leniently(data: bytes, codec: str, source: str, kind: str) -> tuple[str, list[str]]:
+    """Decode a file whose encoding is declared or assumed (OFX, QIF), never failing on bytes.
+
+    A UTF-16 or UTF-8 byte-order mark overrides ``codec``. Bytes that are not valid in it are
+    read as Windows-1252 when ``codec`` is UTF-8 (what such files really are), else replaced,
+    and a note names the first bad line.
+
+    Raises:
+        InputError: ``codec`` is unknown, or the text holds NULs (a binary file, not ``kind``).
+    """
+    notes: list[str] = []
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        codec = "utf-16"
+    elif data.startswith(codecs.BOM_UTF8):
+        codec = "utf-8-sig"
+    try:
+        text = data.decode(codec)
+    except LookupError as exc:
+        raise InputError(f"unknown text encoding {codec!r}", source=source) from exc
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        fallback = "cp1252" if codecs.lookup(codec).name == "utf-8" else codec
+        notes.append(f"line {line} is not valid {codec}; the file was read as {fallback}")
+        text = data.decode(fallback, errors="replace")
+    if "\x00" in text:
+        raise InputError(f"this is a binary file, not {kind}", source=source)
+    return text, notes
