@@ -9,15 +9,8 @@ from rich.markup import escape
 
 from budgetlm.cli.common import close_stores, err_console
 from budgetlm.cli.importing import import_files
-from budgetlm.cli.ledger import (
-    accounts_app,
-    budget_app,
-    categories_app,
-    debt_app,
-    goal_app,
-    init,
-    transactions,
-)
+from budgetlm.cli.ledger import accounts_app, categories_app, init, transactions
+from budgetlm.cli.plans import budget_app, debt_app, goal_app
 from budgetlm.cli.synth import demo, synth
 from budgetlm.errors import BudgetlmError
 

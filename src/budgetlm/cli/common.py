@@ -127,6 +127,14 @@ def emit(as_json: bool, data: Any, render: Callable[[], None]) -> None:
         render()
 
 
+def parse_date(value: str, option: str) -> date:
+    """A ``YYYY-MM-DD`` date typed for ``option``."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{value!r} is not a date like 2026-10-31", source=option) from None
+
+
 def parse_month(value: str | None, today: date) -> date:
     """``YYYY-MM`` (or a full date) as the first day of that month; None means this month."""
     if not value:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -18,8 +16,8 @@ from budgetlm.cli.common import (
     emit,
     ledger_session,
     open_context,
+    parse_date,
     parse_decimal,
-    parse_month,
     print_table,
 )
 from budgetlm.errors import InputError
@@ -30,23 +28,6 @@ from budgetlm.money import format_money
 
 accounts_app = typer.Typer(help="List and add accounts.", no_args_is_help=False)
 categories_app = typer.Typer(help="List, add and rename categories.")
-budget_app = typer.Typer(help="Set and show monthly budgets.", no_args_is_help=True)
-goal_app = typer.Typer(help="Savings goals.", no_args_is_help=True)
-debt_app = typer.Typer(help="Debts (cards, loans).", no_args_is_help=True)
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{value!r} is not a date like 2026-10-31", source=option) from None
-
-
-def _percent(value: str, option: str) -> Decimal:
-    """A percentage typed as ``21.99`` or ``21.99%`` as a fraction (0.2199)."""
-    return parse_decimal(value.rstrip("% "), option) / 100
 
 
 def init(
@@ -151,8 +132,8 @@ def transactions(
 ) -> None:
     """List transactions, newest first."""
     where = TransactionFilter(
-        start=_date(start, "--start"),
-        end=_date(end, "--end"),
+        start=parse_date(start, "--start") if start else None,
+        end=parse_date(end, "--end") if end else None,
         account=account,
         category=category,
         text=search,
@@ -257,178 +238,3 @@ def categories_rename(
     with ledger_session(open_context(db, today, workspace)) as ledger:
         renamed = ledger.rename_category(old, new)
     console.print(f"Renamed to [bold]{escape(renamed.name)}[/].")
-
-
-@budget_app.command("set")
-def budget_set(
-    category: str,
-    amount: str,
-    month: Annotated[str | None, typer.Option(help="YYYY-MM; default this month.")] = None,
-    db: DbOption = None,
-    today: TodayOption = None,
-    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-) -> None:
-    """Set the budget of a category for a month."""
-    context = open_context(db, today, workspace)
-    first = parse_month(month, context.today)
-    with ledger_session(context) as ledger:
-        budget = ledger.set_budget(category, first, parse_decimal(amount, "AMOUNT"))
-        name = ledger.category(category).name
-    console.print(f"Budget for {escape(name)} in {first:%B %Y}: {format_money(budget.amount)}.")
-
-
-@budget_app.command("show")
-def budget_show(
-    month: Annotated[str | None, typer.Option(help="YYYY-MM; default this month.")] = None,
-    as_json: JsonOption = False,
-    db: DbOption = None,
-    today: TodayOption = None,
-    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-) -> None:
-    """Budgets of a month beside what was spent."""
-    context = open_context(db, today, workspace)
-    first = parse_month(month, context.today)
-    with ledger_session(context) as ledger:
-        lines = ledger.budget_lines(first)
-    data: list[dict[str, Any]] = [
-        {
-            "category": b.category,
-            "month": b.month,
-            "budgeted": b.budgeted,
-            "spent": b.spent,
-            "remaining": b.remaining,
-        }
-        for b in lines
-    ]
-    emit(
-        as_json,
-        data,
-        lambda: print_table(
-            f"Budget for {first:%B %Y}",
-            ["Category", "Budgeted", "Spent", "Remaining"],
-            [
-                (
-                    b.category,
-                    format_money(b.budgeted),
-                    format_money(b.spent),
-                    format_money(b.remaining),
-                )
-                for b in lines
-            ],
-            right=["Budgeted", "Spent", "Remaining"],
-        ),
-    )
-
-
-@goal_app.command("add")
-def goal_add(
-    name: str,
-    target: Annotated[str, typer.Option(help="Amount to reach.")],
-    by: Annotated[str, typer.Option(help="Target date, YYYY-MM-DD.")],
-    current: Annotated[str, typer.Option(help="Saved so far.")] = "0",
-    db: DbOption = None,
-    today: TodayOption = None,
-    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-) -> None:
-    """Add a savings goal."""
-    target_date = _date(by, "--by")
-    assert target_date is not None
-    with ledger_session(open_context(db, today, workspace)) as ledger:
-        ledger.add_goal(
-            name,
-            parse_decimal(target, "--target"),
-            target_date,
-            parse_decimal(current, "--current"),
-        )
-    console.print(f"Added goal [bold]{escape(name)}[/].")
-
-
-@goal_app.command("list")
-def goal_list(
-    as_json: JsonOption = False,
-    db: DbOption = None,
-    today: TodayOption = None,
-    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-) -> None:
-    """List savings goals."""
-    with ledger_session(open_context(db, today, workspace)) as ledger:
-        data: list[dict[str, Any]] = [
-            {"name": g.name, "target": g.target, "target_date": g.target_date, "current": g.current}
-            for g in ledger.goals()
-        ]
-    emit(
-        as_json,
-        data,
-        lambda: print_table(
-            "Goals",
-            ["Goal", "Target", "By", "Saved"],
-            [
-                (g["name"], format_money(g["target"]), g["target_date"], format_money(g["current"]))
-                for g in data
-            ],
-            right=["Target", "Saved"],
-        ),
-    )
-
-
-@debt_app.command("add")
-def debt_add(
-    name: str,
-    balance: Annotated[str, typer.Option(help="Amount owed.")],
-    apr: Annotated[str, typer.Option(help="Annual percentage rate, e.g. 21.99 (percent).")],
-    min_percent: Annotated[str, typer.Option(help="Minimum payment, percent of balance.")] = "2",
-    min_floor: Annotated[str, typer.Option(help="Minimum payment is never below this.")] = "25",
-    db: DbOption = None,
-    today: TodayOption = None,
-    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-) -> None:
-    """Add a debt."""
-    with ledger_session(open_context(db, today, workspace)) as ledger:
-        ledger.add_debt(
-            name,
-            parse_decimal(balance, "--balance"),
-            _percent(apr, "--apr"),
-            min_payment_percent=_percent(min_percent, "--min-percent"),
-            min_payment_floor=parse_decimal(min_floor, "--min-floor"),
-        )
-    console.print(f"Added debt [bold]{escape(name)}[/].")
-
-
-@debt_app.command("list")
-def debt_list(
-    as_json: JsonOption = False,
-    db: DbOption = None,
-    today: TodayOption = None,
-    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
-) -> None:
-    """List debts, highest APR first."""
-    with ledger_session(open_context(db, today, workspace)) as ledger:
-        data: list[dict[str, Any]] = [
-            {
-                "name": d.name,
-                "balance": d.balance,
-                "apr": d.apr,
-                "min_payment_percent": d.min_payment_percent,
-                "min_payment_floor": d.min_payment_floor,
-            }
-            for d in ledger.debts()
-        ]
-    emit(
-        as_json,
-        data,
-        lambda: print_table(
-            "Debts",
-            ["Debt", "Balance", "APR", "Minimum payment"],
-            [
-                (
-                    d["name"],
-                    format_money(d["balance"]),
-                    f"{d['apr'] * 100:.2f}%",
-                    f"{d['min_payment_percent'] * 100:.2f}% "
-                    f"(at least {format_money(d['min_payment_floor'])})",
-                )
-                for d in data
-            ],
-            right=["Balance", "APR"],
-        ),
-    )

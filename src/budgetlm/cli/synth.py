@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import calendar
-from dataclasses import asdict, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,28 +26,26 @@ from budgetlm.cli.common import (
 )
 from budgetlm.errors import InputError
 from budgetlm.ledger.household import load_household
-from budgetlm.ledger.repository import Ledger, TransactionFilter
+from budgetlm.ledger.overview import overview
 from budgetlm.ledger.store import DEFAULT_WORKSPACE
 from budgetlm.ledger.synth import PERSONAS, Household, generate_household, random_persona
 from budgetlm.ledger.synth.export import write_csv, write_json
 from budgetlm.money import format_money
 from budgetlm.settings import resolve_today
 
-SPENDING_GROUPS = ("need", "want", None)
-"""Groups counted as spending; None is uncategorized."""
-
 
 def _month_end_before(day: date) -> date:
     return day.replace(day=1) - timedelta(days=1)
 
 
-def _households(persona: str, count: int, months: int, seed: int, end: date) -> list[Household]:
+def _households(persona: str, count: int, months: int, seed: int, end: date) -> Iterator[Household]:
+    """Households ``seed``, ``seed + 1``, …, generated one at a time as they are consumed."""
     if persona != "random" and persona not in PERSONAS:
         known = ", ".join(sorted(PERSONAS))
         raise InputError(
             f"unknown persona {persona!r}; use random or one of: {known}", source="--persona"
         )
-    return [
+    return (
         generate_household(
             random_persona(seed + i) if persona == "random" else persona,
             months=months,
@@ -56,7 +53,7 @@ def _households(persona: str, count: int, months: int, seed: int, end: date) -> 
             end=end,
         )
         for i in range(count)
-    ]
+    )
 
 
 def synth(
@@ -101,7 +98,9 @@ def synth(
     made = _households(persona, households, months, seed, end)
     summary: list[dict[str, Any]] = []
     with Progress(console=err_console, transient=True, disable=as_json or households < 2) as bar:
-        for index, household in enumerate(bar.track(made, description="Households")):
+        for index, household in enumerate(
+            bar.track(made, total=households, description="Households")
+        ):
             if out is not None:
                 target = out if households == 1 else out.with_stem(f"{out.stem}-{index}")
                 (write_csv if target.suffix.lower() == ".csv" else write_json)(household, target)
@@ -131,60 +130,6 @@ def _summary(household: Household) -> dict[str, Any]:
         "end": household.end,
         "transactions": len(household.transactions),
         "accounts": len(household.accounts),
-    }
-
-
-def _month_bounds(first: date) -> tuple[date, date]:
-    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
-
-
-def _cash_flow(ledger: Ledger, first: date) -> dict[str, Any]:
-    start, end = _month_bounds(first)
-    totals = ledger.category_totals(start, end)
-    income = sum((t for _, g, t in totals if g == "income"), Decimal(0))
-    spending = -sum((t for _, g, t in totals if g in SPENDING_GROUPS), Decimal(0))
-    rate = ((income - spending) / income * 100).quantize(Decimal("0.1")) if income > 0 else None
-    return {
-        "month": first,
-        "income": income,
-        "spending": spending,
-        "net": income - spending,
-        "savings_rate_percent": rate,
-    }
-
-
-def _demo_facts(ledger: Ledger, today: date) -> dict[str, Any]:
-    last_month = _month_end_before(today).replace(day=1)
-    months = [last_month]
-    while len(months) < 6:
-        months.insert(0, _month_end_before(months[0]).replace(day=1))
-    balances = ledger.balances()
-    spending: list[dict[str, Any]] = [
-        {"category": name or "Uncategorized", "spent": -total}
-        for name, group, total in ledger.category_totals(*_month_bounds(last_month))
-        if group in SPENDING_GROUPS and total < 0
-    ]
-    spending.sort(key=lambda row: row["spent"], reverse=True)
-    return {
-        "accounts": [
-            {"name": a.name, "type": a.account_type, "balance": balances[a.id]}
-            for a in ledger.accounts()
-        ],
-        "transactions": ledger.transaction_count(),
-        "cash_flow": [_cash_flow(ledger, m) for m in months],
-        "spending_last_month": spending[:10],
-        "budget_last_month": [
-            asdict(b) | {"remaining": b.remaining} for b in ledger.budget_lines(last_month)
-        ],
-        "goals": [
-            {"name": g.name, "target": g.target, "current": g.current, "by": g.target_date}
-            for g in ledger.goals()
-        ],
-        "debts": [{"name": d.name, "balance": d.balance, "apr": d.apr} for d in ledger.debts()],
-        "recent": [
-            {"date": t.date, "description": t.description, "amount": t.amount}
-            for t in ledger.transactions(TransactionFilter(limit=5))
-        ],
     }
 
 
@@ -267,9 +212,9 @@ def demo(
     context = open_context(db, today, "demo", default_file="demo.db")
     context.store.delete_workspace("demo")
     context = replace(context, workspace_id=context.store.workspace_id("demo"))
-    household = _households(persona, 1, months, seed, _month_end_before(context.today))[0]
+    [household] = _households(persona, 1, months, seed, _month_end_before(context.today))
     with ledger_session(context) as ledger:
         load_household(ledger, household)
     with ledger_session(context) as ledger:
-        facts = _demo_facts(ledger, context.today)
+        facts = overview(ledger, context.today)
     emit(as_json, {"persona": persona, **facts}, lambda: _render_demo(facts, persona))
