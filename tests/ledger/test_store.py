@@ -9,12 +9,14 @@ from decimal import Decimal
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import insert
 
 from budgetlm.errors import BudgetlmError, NotFoundError
+from budgetlm.ledger.migrations import HEAD_REVISION
 from budgetlm.ledger.models import Base, Transaction
 from budgetlm.ledger.repository import Ledger
-from budgetlm.ledger.store import Store
+from budgetlm.ledger.store import Store, alembic_config
 from budgetlm.ledger.taxonomy import category_for_plaid_code, default_categories
 
 
@@ -47,6 +49,10 @@ def test_migrations_build_exactly_the_models(store: Store) -> None:
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_head_revision_constant_matches_the_migrations() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
 
 
 def test_reopening_a_migrated_database_keeps_its_data(tmp_path) -> None:
@@ -187,3 +193,10 @@ def test_deleting_a_workspace_removes_its_rows(store: Store) -> None:
 def test_bad_database_url_is_a_clear_error() -> None:
     with pytest.raises(BudgetlmError, match="not a database URL"):
         Store("::nonsense::")
+
+
+def test_missing_driver_or_server_is_a_clear_error() -> None:
+    with pytest.raises(BudgetlmError, match="no database driver for postgresql\\+nosuchdriver"):
+        Store("postgresql+nosuchdriver://u:p@127.0.0.1:1/x")
+    with pytest.raises(BudgetlmError, match="cannot open the database"):
+        Store("postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
