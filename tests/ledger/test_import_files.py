@@ -50,9 +50,9 @@ def test_multi_account_ofx_creates_each_account_with_its_own_type_and_currency(
 
 def test_multi_account_qif_keeps_account_names_and_types(ledger: Ledger) -> None:
     _import(ledger, "qif/multi_account.qif", account=None)
-    types = {a.name: a.account_type for a in ledger.accounts()}
-    assert types["Everyday Checking"] == "checking"
-    assert types["Rewards Visa"] == "credit_card"
+    accounts = {a.name: (a.account_type, a.number_mask) for a in ledger.accounts()}
+    assert accounts["Everyday Checking"] == ("checking", None)
+    assert accounts["Rewards Visa"] == ("credit_card", None)
 
 
 def test_app_export_brings_its_categories_and_accounts(ledger: Ledger) -> None:

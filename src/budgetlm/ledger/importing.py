@@ -143,7 +143,8 @@ class _Importer:
     def _resolve_account(self, row: ImportedTransaction) -> Account:
         described = {a.account_id: a for a in self.statement.accounts}
         facts = described.get(row.account) or self.statement.account
-        if row.account is not None and self.statement.file_format in ("ofx", "qfx"):
+        numbered = self.statement.file_format in ("ofx", "qfx")  # ids are account numbers
+        if row.account is not None and numbered:
             kind = (facts.account_type or "account").replace("_", " ").title()
             name = f"{kind} …{_mask(row.account)}"
         else:
@@ -162,7 +163,7 @@ class _Importer:
             account_type=facts.account_type or "checking",
             currency=facts.currency or row.currency or DEFAULT_CURRENCY,
             institution=facts.institution,
-            number_mask=_mask(facts.account_id) if facts.account_id else None,
+            number_mask=_mask(facts.account_id) if numbered and facts.account_id else None,
         )
 
     def category_for(self, label: str | None, amount: Decimal) -> int | None:
