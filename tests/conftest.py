@@ -7,15 +7,19 @@ fails the run instead of skipping, so CI cannot silently stop testing it.
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from budgetlm.cli import main
 from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.store import Store
 
@@ -79,3 +83,38 @@ def ledger(store: Store, workspace: int) -> Iterator[Ledger]:
     """A ledger on a fresh workspace inside one committed session."""
     with store.session() as session:
         yield Ledger(session, workspace)
+
+
+class Cli:
+    """Runs ``budgetlm`` in-process against one database file."""
+
+    def __init__(
+        self, db: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ):
+        self.db, self.capsys, self.monkeypatch = db, capsys, monkeypatch
+
+    def __call__(self, *args: str, code: int = 0) -> tuple[str, str]:
+        self.monkeypatch.setattr(sys, "argv", ["budgetlm", *args, "--db", str(self.db)])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        out, err = self.capsys.readouterr()
+        assert exited.value.code == code, f"exit {exited.value.code}\nstdout:{out}\nstderr:{err}"
+        return out, err
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self(*args, "--json")[0])
+
+
+@pytest.fixture
+def cli_at(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[[Path | str], Cli]:
+    """Makes a ``Cli`` for a database path or URL."""
+    monkeypatch.setenv("COLUMNS", "200")
+    return lambda db: Cli(db, capsys, monkeypatch)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, cli_at: Callable[[Path | str], Cli]) -> Cli:
+    """``budgetlm`` against a fresh SQLite file."""
+    return cli_at(tmp_path / "ledger.db")

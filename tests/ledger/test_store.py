@@ -7,10 +7,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from budgetlm.errors import BudgetlmError, NotFoundError
 from budgetlm.ledger.migrations import HEAD_REVISION
@@ -53,6 +54,25 @@ def test_migrations_build_exactly_the_models(store: Store) -> None:
 
 def test_head_revision_constant_matches_the_migrations() -> None:
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def test_an_older_database_is_upgraded_in_place_keeping_its_rows(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Store(url, migrate=False)
+    with old.engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text("INSERT INTO workspaces (name, ledger_version) VALUES ('home', 0)"))
+        columns = "workspace_id, name, account_type, currency, opening_balance"
+        values = "1, 'Checking', 'checking', 'USD', 12345"
+        connection.execute(text(f"INSERT INTO accounts ({columns}) VALUES ({values})"))
+    old.close()
+    upgraded = Store(url)
+    with upgraded.session() as session:
+        [account] = Ledger(session, upgraded.workspace_id("home")).accounts()
+        assert (account.name, account.opening_balance) == ("Checking", Decimal("1.2345"))
+    upgraded.close()
 
 
 def test_reopening_a_migrated_database_keeps_its_data(tmp_path) -> None:

@@ -7,6 +7,7 @@ import sys
 import typer
 from rich.markup import escape
 
+from budgetlm.cli.categorize import categorize_app, rules_app
 from budgetlm.cli.common import close_stores, err_console
 from budgetlm.cli.importing import import_files
 from budgetlm.cli.ledger import accounts_app, categories_app, init, transactions
@@ -28,6 +29,8 @@ app.add_typer(categories_app, name="categories")
 app.add_typer(budget_app, name="budget")
 app.add_typer(goal_app, name="goal")
 app.add_typer(debt_app, name="debt")
+app.add_typer(categorize_app, name="categorize")
+app.add_typer(rules_app, name="rules")
 app.command()(synth)
 app.command()(demo)
 

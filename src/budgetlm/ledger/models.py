@@ -172,6 +172,11 @@ class Transaction(Base):
     category_source: Mapped[str | None] = mapped_column(String(10))
     """import | rule | model | user — who set the category."""
     category_confidence: Mapped[float | None] = mapped_column(Float)
+    """Probability of the model's best guess (1.0 for rules, corrections and imports)."""
+    suggested_category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL")
+    )
+    """The model's best guess when it was not confident enough to set ``category_id``."""
     notes: Mapped[str | None] = mapped_column(Text)
     source_file: Mapped[str | None] = mapped_column(String(500))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))

@@ -1,0 +1,2 @@
+"""Transaction categorization: merchant normalization, user rules and corrections, a trained
+model with calibrated confidence, and a review list for what stays uncertain."""

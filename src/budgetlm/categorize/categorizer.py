@@ -1,0 +1,74 @@
+"""The layered categorizer: user rules, then the user's corrections, then the model.
+
+1. A matching rule sets the category (confidence 1.0).
+2. A merchant the user corrected before is categorized as they said (confidence 1.0); merchants
+   are recognized by ``payee_key`` of the normalized payee, so other spellings count too.
+3. The model's best guess is used when its calibrated probability reaches the threshold.
+4. Otherwise the transaction stays uncategorized and goes to the review list, keeping the best
+   guess as a suggestion. Never a wild guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Protocol
+
+from budgetlm.categorize.normalize import normalize_payee, payee_key
+from budgetlm.categorize.records import Prediction, TransactionText
+from budgetlm.categorize.rules import Rule, first_match, in_priority_order
+
+DEFAULT_THRESHOLD = 0.6
+"""Confidence below which a model guess is only a suggestion (the model may carry its own)."""
+
+
+class Scorer(Protocol):
+    """Anything that scores transactions: a category and its calibrated probability each."""
+
+    def predict(self, texts: Sequence[TransactionText]) -> list[tuple[str, float]]:
+        """Best category and its probability for each of ``texts``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Categorizer:
+    """Rules, corrections and a model, applied in that order."""
+
+    model: Scorer | None
+    """The trained model; None categorizes by rules and corrections only."""
+    rules: Sequence[Rule] = ()
+    """The user's rules (any order; priorities decide)."""
+    corrections: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """``payee_key`` -> category the user chose for that merchant."""
+    threshold: float = DEFAULT_THRESHOLD
+    """Smallest model confidence that sets a category."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rules", in_priority_order(self.rules))
+
+    def categorize(self, texts: Sequence[TransactionText]) -> list[Prediction]:
+        """A prediction for each of ``texts``, in order."""
+        texts = [
+            t if t.payee is not None else replace(t, payee=normalize_payee(t.description))
+            for t in texts
+        ]
+        decided: list[Prediction | None] = [self._by_user(t) for t in texts]
+        undecided = [i for i, p in enumerate(decided) if p is None]
+        if self.model is not None and undecided:
+            guesses = self.model.predict([texts[i] for i in undecided])
+            for i, (category, confidence) in zip(undecided, guesses, strict=True):
+                sure = confidence >= self.threshold
+                decided[i] = Prediction(
+                    category if sure else None, confidence, "model" if sure else "none", category
+                )
+        return [p or Prediction(None, 0.0, "none", None) for p in decided]
+
+    def _by_user(self, text: TransactionText) -> Prediction | None:
+        rule = first_match(self.rules, text)
+        if rule is not None:
+            return Prediction(rule.category, 1.0, "rule", rule.category)
+        corrected = self.corrections.get(payee_key(text.description))
+        if corrected is not None:
+            return Prediction(corrected, 1.0, "correction", corrected)
+        return None

@@ -1,0 +1,226 @@
+"""``budgetlm categorize`` (apply, review, correct, predict) and ``budgetlm rules``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from budgetlm.categorize.rules import Rule, RuleField, RuleMatch
+from budgetlm.categorize.service import categorize_ledger, workspace_categorizer
+from budgetlm.cli.common import (
+    DbOption,
+    JsonOption,
+    TodayOption,
+    WorkspaceOption,
+    console,
+    emit,
+    ledger_session,
+    open_context,
+    parse_decimal,
+    print_table,
+)
+from budgetlm.errors import InputError
+from budgetlm.ledger import labels
+from budgetlm.ledger.store import DEFAULT_WORKSPACE
+from budgetlm.money import format_money
+
+categorize_app = typer.Typer(help="Categorize transactions, review the unsure ones, correct.")
+rules_app = typer.Typer(help="Your categorization rules (they always win).", no_args_is_help=True)
+
+
+def default_model() -> Any:
+    """The shipped model (loaded on first use: most commands never need it)."""
+    from budgetlm.categorize.model import CategoryModel
+
+    return CategoryModel.default()
+
+
+@categorize_app.callback(invoke_without_command=True)
+def categorize(
+    ctx: typer.Context,
+    redo: Annotated[
+        bool, typer.Option("--all", help="Redo everything not set by a person.")
+    ] = False,
+    threshold: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Confidence needed; default the model's.")
+    ] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    today: TodayOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Categorize uncategorized transactions: your rules, your corrections, then the model."""
+    if ctx.invoked_subcommand is not None:
+        return
+    context = open_context(db, today, workspace)
+    with ledger_session(context) as ledger:
+        categorizer = workspace_categorizer(ledger, default_model(), threshold)
+        report = categorize_ledger(ledger, categorizer, redo=redo)
+    emit(
+        as_json,
+        asdict(report),
+        lambda: console.print(
+            f"{report.considered} considered: {report.by_rule} by your rules, "
+            f"{report.by_correction} by your corrections, {report.by_model} by the model; "
+            f"{report.to_review} left for review (budgetlm categorize review)."
+        ),
+    )
+
+
+@categorize_app.command("review")
+def review(
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, least certain first.")] = 50,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    today: TodayOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Transactions the categorizer was unsure about, with its suggestion."""
+    with ledger_session(open_context(db, today, workspace)) as ledger:
+        items = labels.review_list(ledger, limit)
+        data: list[dict[str, Any]] = [
+            {
+                "id": i.transaction.id,
+                "date": i.transaction.date,
+                "description": i.transaction.description,
+                "amount": i.transaction.amount,
+                "currency": i.transaction.currency,
+                "suggestion": i.suggestion,
+                "confidence": i.confidence,
+            }
+            for i in items
+        ]
+    emit(
+        as_json,
+        data,
+        lambda: print_table(
+            f"To review ({len(data)})",
+            ["Id", "Date", "Description", "Amount", "Suggestion", "Confidence"],
+            [
+                (
+                    d["id"],
+                    d["date"],
+                    d["description"],
+                    format_money(d["amount"], d["currency"]),
+                    d["suggestion"] or "—",
+                    f"{d['confidence']:.0%}" if d["confidence"] is not None else "—",
+                )
+                for d in data
+            ],
+            right=["Id", "Amount", "Confidence"],
+        ),
+    )
+
+
+@categorize_app.command("correct")
+def correct(
+    transaction_id: Annotated[int, typer.Argument(help="Id from `budgetlm transactions`.")],
+    category: Annotated[str, typer.Argument(help="The right category.")],
+    db: DbOption = None,
+    today: TodayOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Set a transaction's category; the merchant is categorized this way from now on."""
+    with ledger_session(open_context(db, today, workspace)) as ledger:
+        transaction = labels.correct(ledger, transaction_id, category)
+        name = ledger.category(category).name
+    console.print(
+        f"{escape(transaction.description)} → [bold]{escape(name)}[/] "
+        "(and every future transaction from this merchant)."
+    )
+
+
+@rules_app.command("add")
+def rules_add(
+    pattern: Annotated[str, typer.Argument(help="Text (or regular expression) to look for.")],
+    category: Annotated[str, typer.Argument(help="Category to set.")],
+    field: Annotated[str, typer.Option(help="description or payee.")] = "description",
+    match: Annotated[str, typer.Option(help="contains, equals or regex.")] = "contains",
+    min_amount: Annotated[str | None, typer.Option(help="Smallest amount (magnitude).")] = None,
+    max_amount: Annotated[str | None, typer.Option(help="Largest amount (magnitude).")] = None,
+    account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+    priority: Annotated[int, typer.Option(help="Higher wins when rules overlap.")] = 0,
+    db: DbOption = None,
+    today: TodayOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Add a rule: matching transactions get CATEGORY, before any model guess."""
+    if field not in ("description", "payee") or match not in ("contains", "equals", "regex"):
+        raise InputError(f"unknown field {field!r} or match {match!r}", source="--field/--match")
+    chosen_field: RuleField = field  # type: ignore[assignment]
+    chosen_match: RuleMatch = match  # type: ignore[assignment]
+    bound = {
+        name: parse_decimal(value, f"--{name.replace('_', '-')}") if value else None
+        for name, value in (("min_amount", min_amount), ("max_amount", max_amount))
+    }
+    with ledger_session(open_context(db, today, workspace)) as ledger:
+        rule = Rule(
+            ledger.category(category).name,
+            pattern,
+            chosen_field,
+            chosen_match,
+            bound["min_amount"],
+            bound["max_amount"],
+            account,
+            priority,
+        )
+        rule_id = labels.add_rule(ledger, rule)
+    console.print(f"Added rule {rule_id}: {escape(pattern)} → [bold]{escape(rule.category)}[/].")
+
+
+@rules_app.command("list")
+def rules_list(
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    today: TodayOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """List your rules."""
+    with ledger_session(open_context(db, today, workspace)) as ledger:
+        data = [{"id": rule_id, **asdict(rule)} for rule_id, rule in labels.rules(ledger)]
+    emit(
+        as_json,
+        data,
+        lambda: print_table(
+            "Rules",
+            ["Id", "Field", "Match", "Pattern", "Amount", "Account", "Priority", "Category"],
+            [
+                (
+                    r["id"],
+                    r["field"],
+                    r["match"],
+                    r["pattern"],
+                    _range(r["amount_min"], r["amount_max"]),
+                    r["account"] or "any",
+                    r["priority"],
+                    r["category"],
+                )
+                for r in data
+            ],
+        ),
+    )
+
+
+def _range(low: Decimal | None, high: Decimal | None) -> str:
+    if low is None and high is None:
+        return "any"
+    lowest = format_money(low) if low is not None else "…"
+    highest = format_money(high) if high is not None else "…"
+    return f"{lowest} to {highest}"
+
+
+@rules_app.command("remove")
+def rules_remove(
+    rule_id: Annotated[int, typer.Argument(help="Id from `budgetlm rules list`.")],
+    db: DbOption = None,
+    today: TodayOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Remove a rule."""
+    with ledger_session(open_context(db, today, workspace)) as ledger:
+        labels.remove_rule(ledger, rule_id)
+    console.print(f"Removed rule {rule_id}.")
