@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from budgetlm.cli.categorize import categorize_app, rules_app
 from budgetlm.cli.common import close_stores, err_console
+from budgetlm.cli.evaluate import eval_app
 from budgetlm.cli.importing import import_files
 from budgetlm.cli.ledger import accounts_app, categories_app, init, transactions
 from budgetlm.cli.plans import budget_app, debt_app, goal_app
@@ -31,6 +32,7 @@ app.add_typer(goal_app, name="goal")
 app.add_typer(debt_app, name="debt")
 app.add_typer(categorize_app, name="categorize")
 app.add_typer(rules_app, name="rules")
+app.add_typer(eval_app, name="eval")
 app.command()(synth)
 app.command()(demo)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
+from budgetlm.categorize.offline import label_file, read_labelled
 from budgetlm.categorize.rules import Rule, RuleField, RuleMatch
 from budgetlm.categorize.service import categorize_ledger, workspace_categorizer
 from budgetlm.cli.common import (
@@ -22,9 +24,11 @@ from budgetlm.cli.common import (
     open_context,
     parse_decimal,
     print_table,
+    write_text_atomically,
 )
 from budgetlm.errors import InputError
 from budgetlm.ledger import labels
+from budgetlm.ledger.importers import read_bank_file
 from budgetlm.ledger.store import DEFAULT_WORKSPACE
 from budgetlm.money import format_money
 
@@ -224,3 +228,54 @@ def rules_remove(
     with ledger_session(open_context(db, today, workspace)) as ledger:
         labels.remove_rule(ledger, rule_id)
     console.print(f"Removed rule {rule_id}.")
+
+
+@categorize_app.command("predict")
+def predict(
+    train: Annotated[
+        Path, typer.Option(help="Labelled history (CSV with a category/label column).")
+    ],
+    input_file: Annotated[Path, typer.Option("--input", help="CSV of transactions to label.")],
+    output: Annotated[Path, typer.Option(help="Where to write the labelled CSV.")],
+    label_column: Annotated[
+        str | None, typer.Option(help="Label column, if not found by name.")
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Confidence needed; default chosen in training."),
+    ] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    today: TodayOption = None,
+) -> None:
+    """Learn your own categories from a labelled history and label another file with them.
+
+    Offline: no ledger is opened (``--db`` and ``--today`` are accepted like everywhere).
+    """
+    from budgetlm.categorize.model import CategoryModel
+
+    history = read_labelled(read_bank_file(train), train.name, label_column)
+    model = CategoryModel.train(history.texts, history.labels)
+    chosen = threshold if threshold is not None else model.threshold
+    labelled = label_file(read_bank_file(input_file), input_file.name, model, chosen)
+    write_text_atomically(output, labelled.csv_text)
+    summary = {
+        "trained_on": len(history.texts),
+        "labels": len(set(history.labels)),
+        "unlabelled_skipped": history.unlabelled,
+        "threshold": chosen,
+        "rows": labelled.rows,
+        "categorized": labelled.categorized,
+        "unsure": labelled.unsure,
+        "output": str(output),
+    }
+    emit(
+        as_json,
+        summary,
+        lambda: console.print(
+            f"Learned {summary['labels']} categories from {summary['trained_on']} rows "
+            f"({history.unlabelled} without a label skipped). Wrote {labelled.rows} rows to "
+            f"{escape(str(output))}: {labelled.categorized} categorized, {labelled.unsure} left "
+            f"for you (confidence below {chosen:.2f})."
+        ),
+    )
