@@ -35,10 +35,9 @@ def test_layers_apply_in_order_and_unsure_guesses_become_suggestions() -> None:
     model = KeywordScorer({"MARKET": ("Groceries", 0.97), "LUCY": ("Dining Out", 0.95)})
     corrected = "SQ *LUCY'S COFFEE CO SAN LUIS OBIS CA"
     categorizer = Categorizer(
-        model,
+        models=[(model, 0.6)],
         rules=[Rule("Groceries", "green leaf", field="description")],
         corrections={payee_key(corrected): "Coffee Shops"},
-        threshold=0.6,
     )
     texts = [
         text("POS GREEN LEAF MARKET #12"),
@@ -57,11 +56,21 @@ def test_layers_apply_in_order_and_unsure_guesses_become_suggestions() -> None:
 def test_a_correction_covers_other_spellings_of_the_merchant() -> None:
     first = "SQ *LUCY'S COFFEE CO SAN LUIS OBIS CA"
     again = "SQ *LUCY'S COFFEE CO SAN LUIS OBIS CA 07 OCT"
-    categorizer = Categorizer(None, corrections={payee_key(first): "Coffee Shops"})
+    categorizer = Categorizer(corrections={payee_key(first): "Coffee Shops"})
     [prediction] = categorizer.categorize([text(again)])
     assert prediction.category == "Coffee Shops"
 
 
 def test_without_a_model_only_user_layers_decide() -> None:
-    [prediction] = Categorizer(None).categorize([text("ANYTHING")])
+    [prediction] = Categorizer().categorize([text("ANYTHING")])
     assert (prediction.category, prediction.best_guess, prediction.source) == (None, None, "none")
+
+
+def test_later_models_decide_what_earlier_ones_are_unsure_of() -> None:
+    personal = KeywordScorer({"CLUB": ("Kids Soccer", 0.95), "MARKET": ("Groceries", 0.4)})
+    shipped = KeywordScorer({"MARKET": ("Groceries", 0.99), "ODD": ("Travel", 0.3)})
+    categorizer = Categorizer(models=[(personal, 0.8), (shipped, 0.7)])
+    club, market, odd = categorizer.categorize([text("YOUTH CLUB"), text("MARKET"), text("ODD")])
+    assert (club.category, market.category, odd.category) == ("Kids Soccer", "Groceries", None)
+    assert shipped.seen == ["MARKET", "ODD"], "the shipped model only sees what is left"
+    assert (odd.best_guess, odd.confidence) == ("Shopping", 0.2), "the first model suggests"

@@ -6,9 +6,12 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from budgetlm.categorize.records import TransactionText
 from budgetlm.categorize.rules import Rule
-from budgetlm.categorize.service import categorize_ledger, workspace_categorizer
+from budgetlm.categorize.service import categorize_ledger, train_personal, workspace_categorizer
+from budgetlm.errors import InputError
 from budgetlm.ledger import labels
 from budgetlm.ledger.importing import import_statement
 from budgetlm.ledger.records import ImportedTransaction, ParsedStatement
@@ -101,3 +104,28 @@ def test_rules_are_stored_listed_and_removed(ledger: Ledger) -> None:
     assert labels.rules(ledger) == [(rule_id, Rule("Rent", "landlord", amount_min=Decimal(500)))]
     labels.remove_rule(ledger, rule_id)
     assert labels.rules(ledger) == []
+
+
+def test_a_personal_model_learns_the_users_own_categories(ledger: Ledger) -> None:
+    ledger.add_category("Kids Soccer", "want")
+    history = [(d, "-45.00", f"CITY YOUTH SOCCER CLUB {d:02d}") for d in range(1, 29)]
+    history += [(d, "-60.00", f"CORNER MARKET #{d}") for d in range(1, 29)]
+    load(ledger, *history[:28], category="Kids Soccer")
+    load(ledger, *history[28:], category="Groceries")
+    report = train_personal(ledger)
+    assert (report.rows, report.categories) == (56, 2)
+    assert labels.personal_model(ledger) is not None
+    statement = ParsedStatement(
+        "april.csv",
+        "csv",
+        (ImportedTransaction(date(2026, 4, 2), Decimal("-45.00"), "CITY YOUTH SOCCER CLUB 99", 1),),
+    )
+    import_statement(ledger, statement, file_sha256="y", account="Checking")
+    categorize_ledger(ledger, workspace_categorizer(ledger, TableModel()))
+    assert by_description(ledger)["CITY YOUTH SOCCER CLUB 99"][:2] == ("Kids Soccer", "model")
+
+
+def test_a_personal_model_needs_enough_history(ledger: Ledger) -> None:
+    load(ledger, (1, "-45.00", "CITY YOUTH SOCCER CLUB"), category="Kids Soccer")
+    with pytest.raises(InputError, match="at least 50"):
+        train_personal(ledger)

@@ -3,9 +3,10 @@
 1. A matching rule sets the category (confidence 1.0).
 2. A merchant the user corrected before is categorized as they said (confidence 1.0); merchants
    are recognized by ``payee_key`` of the normalized payee, so other spellings count too.
-3. The model's best guess is used when its calibrated probability reaches the threshold.
-4. Otherwise the transaction stays uncategorized and goes to the review list, keeping the best
-   guess as a suggestion. Never a wild guess.
+3. The models, in order (the user's personal model, then the shipped one): the first whose
+   calibrated probability reaches its own threshold decides.
+4. Otherwise the transaction stays uncategorized and goes to the review list, keeping the first
+   model's best guess as a suggestion. Never a wild guess.
 """
 
 from __future__ import annotations
@@ -33,19 +34,22 @@ class Scorer(Protocol):
 
 @dataclass(frozen=True)
 class Categorizer:
-    """Rules, corrections and a model, applied in that order."""
+    """Rules, corrections and models, applied in that order."""
 
-    model: Scorer | None
-    """The trained model; None categorizes by rules and corrections only."""
+    models: Sequence[tuple[Scorer, float]] = ()
+    """Models with the confidence each needs to decide, tried in order."""
     rules: Sequence[Rule] = ()
     """The user's rules (any order; priorities decide)."""
     corrections: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """``payee_key`` -> category the user chose for that merchant."""
-    threshold: float = DEFAULT_THRESHOLD
-    """Smallest model confidence that sets a category."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rules", in_priority_order(self.rules))
+
+    @classmethod
+    def with_model(cls, model: Scorer, threshold: float = DEFAULT_THRESHOLD) -> Categorizer:
+        """A categorizer that only asks ``model``."""
+        return cls(models=[(model, threshold)])
 
     def categorize(self, texts: Sequence[TransactionText]) -> list[Prediction]:
         """A prediction for each of ``texts``, in order."""
@@ -54,15 +58,19 @@ class Categorizer:
             for t in texts
         ]
         decided: list[Prediction | None] = [self._by_user(t) for t in texts]
-        undecided = [i for i, p in enumerate(decided) if p is None]
-        if self.model is not None and undecided:
-            guesses = self.model.predict([texts[i] for i in undecided])
+        suggestions: dict[int, Prediction] = {}
+        for model, threshold in self.models:
+            undecided = [i for i, p in enumerate(decided) if p is None]
+            if not undecided:
+                break
+            guesses = model.predict([texts[i] for i in undecided])
             for i, (category, confidence) in zip(undecided, guesses, strict=True):
-                sure = confidence >= self.threshold
-                decided[i] = Prediction(
-                    category if sure else None, confidence, "model" if sure else "none", category
-                )
-        return [p or Prediction(None, 0.0, "none", None) for p in decided]
+                if confidence >= threshold:
+                    decided[i] = Prediction(category, confidence, "model", category)
+                else:
+                    suggestions.setdefault(i, Prediction(None, confidence, "none", category))
+        empty = Prediction(None, 0.0, "none", None)
+        return [p or suggestions.get(i, empty) for i, p in enumerate(decided)]
 
     def _by_user(self, text: TransactionText) -> Prediction | None:
         rule = first_match(self.rules, text)

@@ -20,6 +20,7 @@ temperature, threshold). Nothing is pickled.
 
 from __future__ import annotations
 
+import io
 import json
 import zlib
 from collections.abc import Mapping, Sequence
@@ -218,18 +219,16 @@ class CategoryModel:
 
     # -- persistence ------------------------------------------------------------------------
 
-    def save(self, path: str | Path, notes: Mapping[str, Any] | None = None) -> None:
-        """Write ``model.json`` and ``model.npz`` into the directory ``path`` (created).
+    def dumps(self, notes: Mapping[str, Any] | None = None) -> tuple[str, bytes]:
+        """The model as JSON metadata and compressed ``.npz`` weights (no pickle).
 
         Args:
-            path: Directory to write into.
-            notes: Provenance kept in ``model.json`` (e.g. what it was trained on).
+            notes: Provenance kept in the metadata (e.g. what it was trained on).
         """
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
         used = np.flatnonzero(np.any(self._coef != 0, axis=1)).astype(np.int32)
+        buffer = io.BytesIO()
         np.savez_compressed(
-            folder / "model.npz",
+            buffer,
             columns=used,
             weights=self._coef[used].astype(np.float16),
             intercept=self._intercept,
@@ -241,15 +240,28 @@ class CategoryModel:
             "calibration": asdict(self.calibration),
             "notes": dict(notes or {}),
         }
-        (folder / "model.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
+        return json.dumps(meta, indent=2) + "\n", buffer.getvalue()
+
+    @classmethod
+    def loads(cls, meta: str, weights: bytes, payee_fn: PayeeFn | None = None) -> CategoryModel:
+        """A model from what ``dumps`` returned (no pickle is ever loaded)."""
+        with np.load(io.BytesIO(weights), allow_pickle=False) as arrays:
+            return cls._from_parts(json.loads(meta), dict(arrays), payee_fn)
+
+    def save(self, path: str | Path, notes: Mapping[str, Any] | None = None) -> None:
+        """Write ``model.json`` and ``model.npz`` into the directory ``path`` (created)."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        meta, weights = self.dumps(notes)
+        (folder / "model.npz").write_bytes(weights)
+        (folder / "model.json").write_text(meta, "utf-8")
 
     @classmethod
     def load(cls, path: str | Path, payee_fn: PayeeFn | None = None) -> CategoryModel:
-        """Read a model written by ``save`` (no pickle is ever loaded)."""
+        """Read a model written by ``save``."""
         folder = Path(path)
-        meta = json.loads((folder / "model.json").read_text("utf-8"))
-        with np.load(folder / "model.npz", allow_pickle=False) as arrays:
-            return cls._from_parts(meta, dict(arrays), payee_fn)
+        meta = (folder / "model.json").read_text("utf-8")
+        return cls.loads(meta, (folder / "model.npz").read_bytes(), payee_fn)
 
     @classmethod
     def _from_parts(

@@ -97,7 +97,8 @@ def label_file(data: bytes, source: str, model: Scorer, threshold: float) -> Lab
     layout = find_layout(records, {}, source)
     statement = parse_csv(data, source, ImportOptions(delimiter=delimiter))
     rows = statement.transactions
-    predictions = Categorizer(model, threshold=threshold).categorize([_text(r) for r in rows])
+    categorizer = Categorizer.with_model(model, threshold)
+    predictions = categorizer.categorize([_text(r) for r in rows])
     by_line = {row.line: p for row, p in zip(rows, predictions, strict=True)}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

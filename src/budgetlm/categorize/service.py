@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 from budgetlm.categorize.categorizer import DEFAULT_THRESHOLD, Categorizer, Scorer
 from budgetlm.categorize.normalize import normalize_payee
+from budgetlm.errors import InputError
 from budgetlm.ledger import labels
 from budgetlm.ledger.repository import Ledger
 
@@ -21,13 +23,64 @@ class CategorizeReport:
     to_review: int
 
 
+MIN_PERSONAL_ROWS = 50
+"""A personal model needs at least this much labelled history to learn anything useful."""
+
+
+@dataclass(frozen=True)
+class PersonalReport:
+    """What training a personal model used and produced."""
+
+    rows: int
+    categories: int
+    seconds: float
+    threshold: float
+
+
+def _threshold(model: Scorer) -> float:
+    return float(getattr(model, "threshold", DEFAULT_THRESHOLD))
+
+
 def workspace_categorizer(
-    ledger: Ledger, model: Scorer | None, threshold: float | None = None
+    ledger: Ledger, default_model: Scorer | None, threshold: float | None = None
 ) -> Categorizer:
-    """A categorizer with the workspace's rules and corrections in front of ``model``."""
-    chosen = threshold if threshold is not None else getattr(model, "threshold", DEFAULT_THRESHOLD)
-    rules = [rule for _, rule in labels.rules(ledger)]
-    return Categorizer(model, rules, labels.corrections(ledger), float(chosen))
+    """The workspace's rules and corrections, then its personal model (if trained), then
+    ``default_model``; ``threshold`` overrides every model's own."""
+    models: list[Scorer] = []
+    stored = labels.personal_model(ledger)
+    if stored is not None:
+        from budgetlm.categorize.model import CategoryModel  # numpy/sklearn only when needed
+
+        models.append(CategoryModel.loads(*stored))
+    if default_model is not None:
+        models.append(default_model)
+    return Categorizer(
+        models=[(m, threshold if threshold is not None else _threshold(m)) for m in models],
+        rules=[rule for _, rule in labels.rules(ledger)],
+        corrections=labels.corrections(ledger),
+    )
+
+
+def train_personal(ledger: Ledger) -> PersonalReport:
+    """Train and store a model on the workspace's own labelled history (its own categories).
+
+    Raises:
+        InputError: Fewer than ``MIN_PERSONAL_ROWS`` labelled transactions, or one category.
+    """
+    from budgetlm.categorize.model import CategoryModel
+
+    texts, names = labels.labelled_history(ledger)
+    if len(texts) < MIN_PERSONAL_ROWS:
+        raise InputError(
+            f"only {len(texts)} transactions have a category you chose; a personal model needs "
+            f"at least {MIN_PERSONAL_ROWS} (categorize correct, or import an app export)"
+        )
+    started = time.perf_counter()
+    model = CategoryModel.train(texts, names)
+    meta, weights = model.dumps({"trained_on": f"{len(texts)} labelled transactions"})
+    labels.store_personal_model(ledger, meta, weights, len(texts))
+    seconds = time.perf_counter() - started
+    return PersonalReport(len(texts), len(model.classes), seconds, model.threshold)
 
 
 def categorize_ledger(

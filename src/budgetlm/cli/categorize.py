@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from budgetlm.categorize.offline import label_file, read_labelled
 from budgetlm.categorize.rules import Rule, RuleField, RuleMatch
-from budgetlm.categorize.service import categorize_ledger, workspace_categorizer
+from budgetlm.categorize.service import categorize_ledger, train_personal, workspace_categorizer
 from budgetlm.cli.common import (
     DbOption,
     JsonOption,
@@ -73,6 +73,23 @@ def categorize(
             f"{report.to_review} left for review (budgetlm categorize review)."
         ),
     )
+
+
+@categorize_app.command("train")
+def train(
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    today: TodayOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Learn your own categories from what you (or your imports and rules) categorized; from
+    then on `categorize` asks this personal model first, then the shipped one."""
+    with ledger_session(open_context(db, today, workspace)) as ledger:
+        report = train_personal(ledger)
+    emit(as_json, asdict(report), lambda: console.print(
+        f"Personal model trained on {report.rows} transactions ({report.categories} categories) "
+        f"in {report.seconds:.1f} s; it decides when at least {report.threshold:.0%} sure."
+    ))  # fmt: skip
 
 
 @categorize_app.command("review")

@@ -18,13 +18,15 @@ from budgetlm.categorize.normalize import payee_key
 from budgetlm.categorize.records import Prediction, TransactionText
 from budgetlm.categorize.rules import Rule, RuleField, RuleMatch
 from budgetlm.errors import NotFoundError
-from budgetlm.ledger.models import Correction, Transaction
+from budgetlm.ledger.models import Correction, PersonalModel, Transaction
 from budgetlm.ledger.models import Rule as RuleRow
 from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.taxonomy import default_categories
 
 USER_SOURCES = ("user", "import")
 """Categories set by a person (by hand, or in the app they exported from): never overwritten."""
+TRUSTED_SOURCES = (*USER_SOURCES, "rule", "correction")
+"""Categories a personal model may learn from: set by a person or by their own rules."""
 
 
 @dataclass(frozen=True)
@@ -213,3 +215,43 @@ def review_list(ledger: Ledger, limit: int | None = None) -> list[ReviewItem]:
         ReviewItem(t, names.get(t.suggested_category_id or -1), t.category_confidence)
         for t in ledger.session.scalars(query)
     ]
+
+
+def labelled_history(ledger: Ledger) -> tuple[list[TransactionText], list[str]]:
+    """Transactions whose category a person (or their rules) chose, with those categories."""
+    names = {c.id: c.name for c in ledger.categories()}
+    accounts = {a.id: a.name for a in ledger.accounts()}
+    rows = ledger.session.scalars(
+        select(Transaction)
+        .where(
+            Transaction.workspace_id == ledger.workspace_id,
+            Transaction.category_id.is_not(None),
+            Transaction.category_source.in_(TRUSTED_SOURCES),
+        )
+        .order_by(Transaction.id)
+    ).all()
+    return [as_text(t, accounts) for t in rows], [names[t.category_id or -1] for t in rows]
+
+
+def store_personal_model(ledger: Ledger, meta: str, weights: bytes, trained_rows: int) -> None:
+    """Keep the workspace's personal model (replacing any earlier one)."""
+    ledger.session.execute(
+        delete(PersonalModel).where(PersonalModel.workspace_id == ledger.workspace_id)
+    )
+    ledger.session.add(
+        PersonalModel(
+            workspace_id=ledger.workspace_id,
+            trained_rows=trained_rows,
+            meta=meta,
+            weights=weights,
+        )
+    )
+    ledger.touch()
+
+
+def personal_model(ledger: Ledger) -> tuple[str, bytes] | None:
+    """The workspace's personal model as (metadata, weights), if one was trained."""
+    row = ledger.session.scalar(
+        select(PersonalModel).where(PersonalModel.workspace_id == ledger.workspace_id)
+    )
+    return (row.meta, row.weights) if row is not None else None

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -266,3 +267,19 @@ class Correction(Base):
     )
     new_category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class PersonalModel(Base):
+    """A categorization model trained on one workspace's own labelled history."""
+
+    __tablename__ = "personal_models"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), unique=True
+    )
+    trained_rows: Mapped[int] = mapped_column(Integer)
+    meta: Mapped[str] = mapped_column(Text)
+    """The model's JSON metadata (classes, config, calibration)."""
+    weights: Mapped[bytes] = mapped_column(LargeBinary)
+    """Compressed ``.npz`` weights (never a pickle)."""
+    trained_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
