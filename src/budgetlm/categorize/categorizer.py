@@ -76,6 +76,8 @@ class Categorizer:
         rule = first_match(self.rules, text)
         if rule is not None:
             return Prediction(rule.category, 1.0, "rule", rule.category)
+        if not self.corrections:  # the key costs a second normalization: skip it when unused
+            return None
         corrected = self.corrections.get(payee_key(text.description))
         if corrected is not None:
             return Prediction(corrected, 1.0, "correction", corrected)
