@@ -164,6 +164,9 @@ def test_demo_builds_a_household_and_reports_on_it(cli: Cli) -> None:
     assert [c["month"] for c in facts["cash_flow"]][-1] == "2026-10-01"
     assert all(c["income"] != "0" for c in facts["cash_flow"])
     assert facts["spending_last_month"] and facts["accounts"]
+    categorized = facts["categorized"]
+    assert categorized["considered"] == facts["transactions"]
+    assert categorized["by_model"] >= 0.9 * categorized["considered"]
     again = cli.json("demo", "--today", "2026-11-21", "--months", "6")
     assert again == facts, "the demo rebuilds the same household from scratch"
     out, _ = cli("demo", "--today", "2026-11-21", "--months", "6")

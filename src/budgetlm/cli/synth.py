@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +12,8 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress
 
+from budgetlm.categorize.service import categorize_ledger, workspace_categorizer
+from budgetlm.cli.categorize import default_model
 from budgetlm.cli.common import (
     DbOption,
     JsonOption,
@@ -136,6 +138,12 @@ def _summary(household: Household) -> dict[str, Any]:
 def _render_demo(facts: dict[str, Any], persona: str) -> None:
     console.rule(f"[bold]budgetlm demo[/] — a synthetic '{escape(persona)}' household")
     console.print(f"{facts['transactions']} transactions in {len(facts['accounts'])} accounts.")
+    done = facts["categorized"]
+    console.print(
+        f"Categorized {done['by_model']} of {done['considered']} automatically; "
+        f"{done['to_review']} wait for review: budgetlm categorize review "
+        f"--db {escape(facts['database'])} --workspace demo"
+    )
     print_table(
         "Accounts",
         ["Account", "Type", "Balance"],
@@ -213,8 +221,13 @@ def demo(
     context.store.delete_workspace("demo")
     context = replace(context, workspace_id=context.store.workspace_id("demo"))
     [household] = _households(persona, 1, months, seed, _month_end_before(context.today))
+    with ledger_session(context) as ledger:  # as a bank file arrives: no categories
+        load_household(ledger, household, with_categories=False)
     with ledger_session(context) as ledger:
-        load_household(ledger, household)
+        report = categorize_ledger(ledger, workspace_categorizer(ledger, default_model()))
     with ledger_session(context) as ledger:
-        facts = overview(ledger, context.today)
+        facts = overview(ledger, context.today) | {
+            "categorized": asdict(report),
+            "database": context.store.url.render_as_string(hide_password=True),
+        }
     emit(as_json, {"persona": persona, **facts}, lambda: _render_demo(facts, persona))
