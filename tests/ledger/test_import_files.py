@@ -55,10 +55,16 @@ def test_multi_account_qif_keeps_account_names_and_types(ledger: Ledger) -> None
     assert accounts["Rewards Visa"] == ("credit_card", None)
 
 
-def test_app_export_brings_its_categories_and_accounts(ledger: Ledger) -> None:
+def test_app_export_brings_its_categories_accounts_and_notes(ledger: Ledger) -> None:
     _import(ledger, "csv/mint.csv", account=None)
-    categorized = [t for t in ledger.transactions() if t.category_id is not None]
-    assert categorized, "Mint categories should map onto ours"
-    assert all(t.category_source == "import" for t in categorized)
-    assert len(ledger.accounts()) >= 1
-    assert sum((t.amount for t in ledger.transactions()), Decimal(0)) != 0
+    names = {c.id: c.name for c in ledger.categories()}
+    accounts = {a.id: a.name for a in ledger.accounts()}
+    rows = {t.description: t for t in ledger.transactions()}
+    groceries = rows["TRADER JOE S #552 QPS SAN MATEO CA"]
+    assert names[groceries.category_id] == "Groceries"  # type: ignore[index]
+    assert (groceries.amount, groceries.notes) == (Decimal("-54.12"), "weekly shop")
+    assert accounts[groceries.account_id] == "Visa Signature"
+    assert groceries.category_source == "import"
+    netflix = rows["NETFLIX.COM 866-579-7172"]
+    assert names[netflix.category_id] == "Internet & Phone"  # type: ignore[index]
+    assert rows["ACME PAYROLL DIRECT DEP"].amount == Decimal("2450.00")

@@ -18,10 +18,8 @@ from dataclasses import dataclass
 from budgetlm.categorize.categorizer import Categorizer, Scorer
 from budgetlm.categorize.records import TransactionText
 from budgetlm.errors import InputError
-from budgetlm.ledger.importers.columns import find_layout
-from budgetlm.ledger.importers.csv import parse_csv
+from budgetlm.ledger.importers.csv import CsvTable, read_csv_table
 from budgetlm.ledger.importers.options import ImportOptions
-from budgetlm.ledger.importers.text import choose_delimiter, decode, split_records
 from budgetlm.ledger.records import ImportedTransaction
 from budgetlm.ledger.taxonomy import label_key
 
@@ -45,28 +43,26 @@ def _text(row: ImportedTransaction) -> TransactionText:
     return TransactionText(row.description, row.amount, row.date, row.account, row.payee)
 
 
-def _label_options(data: bytes, source: str, label_column: str | None) -> ImportOptions:
-    """Options that make the CSV reader put the label column into ``category``."""
-    if label_column:
-        return ImportOptions(column_map={"category": label_column})
-    text, _ = decode(data, None, source)
-    delimiter, _ = choose_delimiter(None, text)
-    layout = find_layout(split_records(text, delimiter, source), {}, source)
-    if "category" in layout.columns:
-        return ImportOptions()
+def _label_column(table: CsvTable, source: str) -> str:
+    """The header of the label column in a file whose category column was not recognized."""
     wanted = {label_key(h) for h in LABEL_HEADERS}
-    found = next((name for name in layout.names if label_key(name) in wanted), None)
+    found = next((name for name in table.layout.names if label_key(name) in wanted), None)
     if found is None:
         raise InputError(
-            f"no label column among {', '.join(layout.names)}; name it with --label-column",
+            f"no label column among {', '.join(table.layout.names)}; name it with --label-column",
             source=source,
         )
-    return ImportOptions(column_map={"category": found})
+    return found
 
 
 def read_labelled(data: bytes, source: str, label_column: str | None = None) -> LabelledHistory:
     """The labelled rows of a history file (rows that do not parse are left out and counted)."""
-    statement = parse_csv(data, source, _label_options(data, source, label_column))
+    options = ImportOptions(column_map={"category": label_column} if label_column else {})
+    table = read_csv_table(data, source, options)
+    if "category" not in table.layout.columns:  # read again, knowing the label column
+        options = ImportOptions(column_map={"category": _label_column(table, source)})
+        table = read_csv_table(data, source, options)
+    statement = table.statement
     labelled = [row for row in statement.transactions if row.category and row.category.strip()]
     return LabelledHistory(
         texts=[_text(row) for row in labelled],
@@ -91,20 +87,16 @@ class LabelledFile:
 def label_file(data: bytes, source: str, model: Scorer, threshold: float) -> LabelledFile:
     """Every row of the CSV file ``data`` with ``category``, ``confidence`` and ``suggestion``
     appended. Rows that do not parse as transactions keep empty added cells."""
-    text, _ = decode(data, None, source)
-    delimiter, _ = choose_delimiter(None, text)
-    records = split_records(text, delimiter, source)
-    layout = find_layout(records, {}, source)
-    statement = parse_csv(data, source, ImportOptions(delimiter=delimiter))
-    rows = statement.transactions
+    table = read_csv_table(data, source, ImportOptions())
+    rows = table.statement.transactions
     categorizer = Categorizer.with_model(model, threshold)
     predictions = categorizer.categorize([_text(r) for r in rows])
     by_line = {row.line: p for row, p in zip(rows, predictions, strict=True)}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*layout.names, *ADDED_COLUMNS])
+    writer.writerow([*table.layout.names, *ADDED_COLUMNS])
     written = 0
-    for line, cells in records[layout.start :]:
+    for line, cells in table.records[table.layout.start :]:
         if not any(c.strip() for c in cells):
             continue
         written += 1

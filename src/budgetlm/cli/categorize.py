@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -30,13 +30,16 @@ from budgetlm.errors import InputError
 from budgetlm.ledger import labels
 from budgetlm.ledger.importers import read_bank_file
 from budgetlm.ledger.store import DEFAULT_WORKSPACE
+
+if TYPE_CHECKING:
+    from budgetlm.categorize.model import CategoryModel
 from budgetlm.money import format_money
 
 categorize_app = typer.Typer(help="Categorize transactions, review the unsure ones, correct.")
 rules_app = typer.Typer(help="Your categorization rules (they always win).", no_args_is_help=True)
 
 
-def default_model() -> Any:
+def default_model() -> CategoryModel:
     """The shipped model (loaded on first use: most commands never need it)."""
     from budgetlm.categorize.model import CategoryModel
 
@@ -174,18 +177,16 @@ def rules_add(
         raise InputError(f"unknown field {field!r} or match {match!r}", source="--field/--match")
     chosen_field: RuleField = field  # type: ignore[assignment]
     chosen_match: RuleMatch = match  # type: ignore[assignment]
-    bound = {
-        name: parse_decimal(value, f"--{name.replace('_', '-')}") if value else None
-        for name, value in (("min_amount", min_amount), ("max_amount", max_amount))
-    }
+    low = parse_decimal(min_amount, "--min-amount") if min_amount else None
+    high = parse_decimal(max_amount, "--max-amount") if max_amount else None
     with ledger_session(open_context(db, today, workspace)) as ledger:
         rule = Rule(
             ledger.category(category).name,
             pattern,
             chosen_field,
             chosen_match,
-            bound["min_amount"],
-            bound["max_amount"],
+            low,
+            high,
             account,
             priority,
         )

@@ -23,6 +23,7 @@ from budgetlm import settings
 from budgetlm.errors import InputError
 from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.store import DEFAULT_WORKSPACE, Store
+from budgetlm.money import parse_amount
 
 console = Console()
 err_console = Console(stderr=True)
@@ -152,8 +153,6 @@ def parse_month(value: str | None, today: date) -> date:
 
 def parse_decimal(value: str, option: str) -> Decimal:
     """An amount typed on the command line (``1,200.50``, ``$45``)."""
-    from budgetlm.money import parse_amount
-
     try:
         return parse_amount(value, decimal_comma=False)
     except ValueError as exc:

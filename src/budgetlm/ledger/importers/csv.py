@@ -33,6 +33,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 
@@ -391,8 +392,25 @@ def _sign_hint(transactions: Sequence[ImportedTransaction]) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class CsvTable:
+    """A CSV file as read: its records, the layout found, and the statement."""
+
+    records: list[Record]
+    """Every record with the line it starts on, blank ones included."""
+    layout: Layout
+    """Where the header and the data are, and which column feeds which field."""
+    statement: ParsedStatement
+    """What ``parse_csv`` returns."""
+
+
 def parse_csv(data: bytes, source: str, options: ImportOptions) -> ParsedStatement:
-    """Read a CSV bank statement or budgeting-app export.
+    """Read a CSV bank statement or budgeting-app export (see ``read_csv_table``)."""
+    return read_csv_table(data, source, options).statement
+
+
+def read_csv_table(data: bytes, source: str, options: ImportOptions) -> CsvTable:
+    """Read a CSV bank statement or budgeting-app export, keeping its records and layout.
 
     Args:
         data: The whole file.
@@ -401,8 +419,8 @@ def parse_csv(data: bytes, source: str, options: ImportOptions) -> ParsedStateme
             sign convention, currency).
 
     Returns:
-        Transactions in file order, row errors (line + column) and notes on every decision and
-        every skipped line.
+        The records, the layout and the statement: transactions in file order, row errors
+        (line + column) and notes on every decision and every skipped line.
 
     Raises:
         InputError: The file cannot be decoded or split, or no date or amount column can be
@@ -430,7 +448,7 @@ def parse_csv(data: bytes, source: str, options: ImportOptions) -> ParsedStateme
         notes += [hint] if (hint := _sign_hint(transactions)) else []
     currencies = {t.currency for t in transactions}
     currency = reader.currency or (currencies.pop() if len(currencies) == 1 else None)
-    return ParsedStatement(
+    statement = ParsedStatement(
         source=source,
         file_format="csv",
         transactions=tuple(transactions),
@@ -438,3 +456,4 @@ def parse_csv(data: bytes, source: str, options: ImportOptions) -> ParsedStateme
         account=StatementAccount(currency=currency),
         notes=tuple(notes),
     )
+    return CsvTable(records, layout, statement)
