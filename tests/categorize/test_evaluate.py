@@ -17,6 +17,8 @@ from budgetlm.categorize.evaluate import (
     run_evaluation,
     score,
 )
+from budgetlm.categorize.known_merchants import known_category
+from budgetlm.categorize.normalize import normalize_payee
 from budgetlm.categorize.records import TransactionText
 from budgetlm.ledger.synth import merchant_split
 
@@ -75,6 +77,7 @@ def test_build_splits_structure(small_splits: dict[str, object]) -> None:
     assert list(splits) == [
         "later_months",
         "unseen_merchants",
+        "unseen_unknown_brands",
         "unseen_spellings",
         "new_households",
     ]
@@ -90,6 +93,9 @@ def test_build_splits_structure(small_splits: dict[str, object]) -> None:
         assert max(trained) < min(tested)
         assert min(tested).day == 1 or min(tested).month != max(trained).month
     assert not set(splits["new_households"].test.groups) & set(train.groups)
+    unseen, unknown = splits["unseen_merchants"].test, splits["unseen_unknown_brands"].test
+    assert set(unknown.texts) < set(unseen.texts)  # a strict subset: some brands are known
+    assert all(known_category(normalize_payee(t.description)) is None for t in unknown.texts)
 
 
 def test_unseen_merchant_rows_are_held_out_merchants() -> None:

@@ -247,6 +247,8 @@ def test_save_load_gives_identical_probabilities(tmp_path: Path) -> None:
 def test_model_config_round_trips_through_a_dict() -> None:
     config = ModelConfig(family="logreg", features=FeatureConfig(char_ngrams=(2, 4)))
     assert ModelConfig.from_dict(config.to_dict()) == config
+    saved_before_brand_hints = {"features": {"char_ngrams": [3, 5]}}  # a stored personal model
+    assert not ModelConfig.from_dict(saved_before_brand_hints).features.known_merchants
 
 
 def test_with_threshold_changes_only_the_threshold() -> None:
@@ -297,3 +299,27 @@ def test_amount_codes() -> None:
     assert sign.tolist() == [0, 2, 1, 1, 0]
     assert level.tolist() == [2, 10, 0, 0, 4]
     assert roundness.tolist() == [0, 3, 3, 3, 2]
+
+
+def test_known_brands_carry_to_merchants_never_seen_in_the_users_own_labels() -> None:
+    """A user's label set ("Food", "Getting Around") learns what the brand hints mean, so a
+    well-known chain absent from their history lands in the right label of theirs."""
+    history = [
+        ("KROGER #0412 COLUMBUS OH", "-63.20", "Food"),
+        ("SAFEWAY STORE 1234 OAKLAND CA", "-84.12", "Food"),
+        ("ALDI 77012 DENVER CO", "-41.07", "Food"),
+        ("GREEN VALLEY GROCERY", "-45.00", "Food"),
+        ("UBER *TRIP HELP.UBER.COM", "-18.40", "Getting Around"),
+        ("LYFT *RIDE SAT 4PM", "-12.95", "Getting Around"),
+        ("METRO TRANSIT FARE", "-2.50", "Getting Around"),
+        ("CITY PARKING GARAGE 4", "-9.00", "Getting Around"),
+    ]
+    texts = [tx(d, a) for d, a, _ in history] * 3
+    labels = [c for _, _, c in history] * 3
+    unseen = [tx("PUBLIX #1234 MIAMI FL", "-12.00"), tx("BOLT.EU/O/2401 TALLINN", "-60.00")]
+    hinted = CategoryModel.train(texts, labels)
+    assert [c for c, _ in hinted.predict(unseen)] == ["Food", "Getting Around"]
+    blind = CategoryModel.train(
+        texts, labels, ModelConfig(features=FeatureConfig(known_merchants=False))
+    )
+    assert [c for c, _ in blind.predict(unseen)] != ["Food", "Getting Around"]

@@ -12,11 +12,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Protocol
 
-from budgetlm.categorize.normalize import normalize_payee, payee_key
+from budgetlm.categorize.features import paused_gc
+from budgetlm.categorize.normalize import payee_key
 from budgetlm.categorize.records import Prediction, TransactionText
 from budgetlm.categorize.rules import Rule, first_match, in_priority_order
 
@@ -52,18 +53,27 @@ class Categorizer:
         return cls(models=[(model, threshold)])
 
     def categorize(self, texts: Sequence[TransactionText]) -> list[Prediction]:
-        """A prediction for each of ``texts``, in order."""
-        texts = [
-            t if t.payee is not None else replace(t, payee=normalize_payee(t.description))
-            for t in texts
-        ]
-        decided: list[Prediction | None] = [self._by_user(t) for t in texts]
+        """A prediction for each of ``texts``, in order.
+
+        Rows without a payee are normalized where a layer needs it; ``normalize_payee`` caches
+        recent lines, so the layers share the work.
+        """
+        with paused_gc():
+            return self._categorize(texts)
+
+    def _categorize(self, texts: Sequence[TransactionText]) -> list[Prediction]:
+        decided: list[Prediction | None] = (
+            [self._by_user(t) for t in texts]
+            if self.rules or self.corrections
+            else [None] * len(texts)
+        )
         suggestions: dict[int, Prediction] = {}
         for model, threshold in self.models:
             undecided = [i for i, p in enumerate(decided) if p is None]
             if not undecided:
                 break
-            guesses = model.predict([texts[i] for i in undecided])
+            rows = texts if len(undecided) == len(texts) else [texts[i] for i in undecided]
+            guesses = model.predict(rows)
             for i, (category, confidence) in zip(undecided, guesses, strict=True):
                 if confidence >= threshold:
                     decided[i] = Prediction(category, confidence, "model", category)

@@ -13,6 +13,10 @@ Splits (``build_splits``), all trained on the same rows, the first ``train_month
 ``unseen_merchants``
     Fresh households with ``merchants="heldout"``; only rows of held-out merchants are kept
     (their bills and income may come from any merchant), which no training household has.
+``unseen_unknown_brands``
+    The rows of ``unseen_merchants`` whose payee ``known_merchants`` does not name: invented
+    names with no hint, the hardest case (and a check that the brand list is not all that
+    carries ``unseen_merchants``).
 ``unseen_spellings``
     Fresh households with ``templates="heldout"``: known merchants printed by bank-string
     layouts never seen in training.
@@ -202,7 +206,7 @@ class Split:
 
 
 def build_splits(config: SplitConfig | None = None) -> dict[str, Split]:
-    """The four evaluation splits described in the module docstring."""
+    """The evaluation splits described in the module docstring."""
     from budgetlm.ledger.synth import merchant_split
 
     cfg = config or SplitConfig()
@@ -217,6 +221,10 @@ def build_splits(config: SplitConfig | None = None) -> dict[str, Split]:
         "later_months": Split("later_months", "later months, known households", train, later),
         "unseen_merchants": Split(
             "unseen_merchants", "merchants never seen in training", train, unseen
+        ),
+        "unseen_unknown_brands": Split(
+            "unseen_unknown_brands", "unseen merchants the known-brand list does not name",
+            train, _without_known_brands(unseen),
         ),
         "unseen_spellings": Split(
             "unseen_spellings", "bank-string layouts never seen in training", train,
@@ -292,6 +300,17 @@ def _only(
         if keep(merchant)
     ]
     return _labelled(rows)
+
+
+def _without_known_brands(data: Labelled) -> Labelled:
+    from budgetlm.categorize.known_merchants import known_category
+    from budgetlm.categorize.normalize import normalize_payee
+
+    def unknown(text: TransactionText) -> bool:  # as the featurizer looks it up
+        return known_category(normalize_payee(text.description) or text.description) is None
+
+    rows = zip(data.texts, data.labels, data.groups, strict=True)
+    return _labelled([row for row in rows if unknown(row[0])])
 
 
 def _labelled(rows: Sequence[tuple[TransactionText, str, str]]) -> Labelled:

@@ -12,7 +12,9 @@ A row is a bag of *units*, each mapping to a fixed sparse vector in one hashed f
   round-number level (cents, whole, tens, hundreds; crossed with sign), day of week, day of
   month, and the account name (alone and crossed with sign: a positive amount on a card is a
   payment, on checking often income). Amounts need no currency: only sign, order of magnitude
-  and roundness are used.
+  and roundness are used;
+* optionally, the category of a well-known brand the payee names (``known_merchants``), so
+  merchants missing from the training rows are not all strangers.
 
 Why hashing (``FeatureHasher``): no vocabulary to fit or ship, constant memory, the same
 featurizer for the shipped model and a user's personal one, and unseen merchants still land on
@@ -31,8 +33,10 @@ Descriptions are cut to ``max_chars`` characters, so a 10 kB memo costs what a n
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 
@@ -71,6 +75,12 @@ class FeatureConfig:
     """Value of each amount, date and account indicator."""
     max_chars: int = 256
     """Descriptions and payees are cut to this many characters before featurizing."""
+    known_merchants: bool = True
+    """Add the category of a well-known brand the payee names (the description when there is no
+    payee; see ``known_merchants``) as an indicator feature."""
+    known_weight: float = 2.0
+    """Value of that indicator (1, 2 and 3 gave 74.5%, 75.4% and 75.5% on merchants held out of
+    the training pool, against 71.7% without it)."""
 
     def __post_init__(self) -> None:
         lo, hi = self.char_ngrams
@@ -155,9 +165,13 @@ class Featurizer:
 
     def factor(self, texts: Sequence[TransactionText]) -> Factored:
         """``texts`` as scaled unit counts times unit vectors (see the module docstring)."""
+        with paused_gc():
+            return self._factor(texts)
+
+    def _factor(self, texts: Sequence[TransactionText]) -> Factored:
         vocab: dict[str, int] = {}
         meta = self._meta_ids(texts, vocab)
-        lists, which = self._text_ids(texts, vocab)
+        lists, which, hints = self._text_ids(texts, vocab)
         names = list(vocab)
         units = self._unit_matrix(names)
         n_units = units.shape[0]
@@ -169,7 +183,13 @@ class Featurizer:
              np.arange(0, meta.size + 1, _META_PER_ROW)),
             shape=(n, n_units),
         )  # fmt: skip
-        return Factored((text_rows + meta_rows).tocsr(), units)
+        rows = text_rows + meta_rows
+        hinted = hints[which]
+        if self.config.known_merchants and (hinted >= 0).any():
+            at = np.flatnonzero(hinted >= 0)
+            weight = np.full(at.size, self.config.known_weight)
+            rows = rows + sp.csr_matrix((weight, (at, hinted[at])), shape=(n, n_units))
+        return Factored(rows.tocsr(), units)
 
     def payee(self, text: TransactionText) -> str:
         """The payee the featurizer uses for ``text``: its own, else the normalized description."""
@@ -224,8 +244,9 @@ class Featurizer:
 
     def _text_ids(
         self, texts: Sequence[TransactionText], vocab: dict[str, int]
-    ) -> tuple[list[list[int]], npt.NDArray[np.int64]]:
-        """Unit ids of each distinct (description, payee) and which one each row has."""
+    ) -> tuple[list[list[int]], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Unit ids of each distinct (description, payee), which one each row has, and the unit
+        id of each distinct one's known-merchant hint (-1 for none)."""
         cfg = self.config
         keys: dict[tuple[str, str | None], int] = {}
         which = np.fromiter(
@@ -236,6 +257,8 @@ class Featurizer:
         cache: dict[str, list[int]] = {}  # tag + cleaned text -> unit ids
         payees: dict[str, list[int]] = {}  # payee as given -> unit ids (payees repeat a lot)
         lists = []
+        hints: list[int] = []
+        hint_of: dict[str, int] = {}  # payee (description if none) -> hint unit id or -1
         for description, payee in keys:
             ids = _cached_ids("d", _clean(description, cfg.max_chars), cache, vocab, cfg)
             if cfg.use_payee:
@@ -247,7 +270,13 @@ class Featurizer:
                     payee_ids = payees[payee] = _cached_ids("p", cleaned, cache, vocab, cfg)
                 ids = ids + payee_ids
             lists.append(ids)
-        return lists, which
+            if cfg.known_merchants:
+                name = payee or description
+                hint = hint_of.get(name)
+                if hint is None:
+                    hint = hint_of[name] = _hint_id(name, vocab)
+                hints.append(hint)
+        return lists, which, np.array(hints or [-1] * len(keys), dtype=np.int64)
 
     # -- unit ids -> matrices ---------------------------------------------------------------
 
@@ -258,7 +287,7 @@ class Featurizer:
             tag, body = name[0], name[1:]
             if tag in "dp":  # a token: its char n-grams and itself as a word
                 features.append([*_char_grams(tag, body, lo, hi), f"{tag}w {body}"])
-            else:  # a word n-gram ("D"/"P") or a meta indicator ("m"): one feature
+            else:  # a word n-gram ("D"/"P"), a meta indicator ("m") or a hint ("k"): one feature
                 features.append([name])
         if not features:
             return sp.csr_matrix((0, self.config.n_features))
@@ -288,6 +317,33 @@ class Featurizer:
         )
         rows: sp.csr_matrix = per_text[which]
         return rows
+
+
+def _hint_id(name: str, vocab: dict[str, int]) -> int:
+    """Unit id of the category of the well-known brand ``name`` names, or -1."""
+    from budgetlm.categorize.known_merchants import known_category
+
+    category = known_category(name)
+    return -1 if category is None else vocab.setdefault("k" + category, len(vocab))
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch is featurized.
+
+    A batch builds tens of thousands of lists and tuples that live until it ends and can never
+    form a cycle; each few hundred of them start a collection, and the later ones rescan the
+    whole heap. On 50k rows that was a fifth of the time, spent finding nothing. Reference
+    counting still frees everything as usual.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _clean(text: str, max_chars: int) -> str:

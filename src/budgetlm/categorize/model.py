@@ -94,7 +94,7 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
         """Inverse of ``to_dict``."""
-        feats = dict(data.get("features", {}))
+        feats = {"known_merchants": False, **data.get("features", {})}  # saved before it existed
         if "char_ngrams" in feats:
             feats["char_ngrams"] = tuple(feats["char_ngrams"])
         return cls(**{**data, "features": FeatureConfig(**feats)})
