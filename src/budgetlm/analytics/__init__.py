@@ -1,0 +1,1 @@
+"""Deterministic analytics engines over a household's history (pure modules; see ``records``)."""
