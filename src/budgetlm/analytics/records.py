@@ -17,14 +17,19 @@ from typing import Literal
 
 from budgetlm.ledger.taxonomy import CategoryGroup as CategoryGroup  # re-exported for engines
 
-Cadence = Literal["weekly", "biweekly", "monthly", "quarterly", "yearly"]
+Cadence = Literal["weekly", "biweekly", "monthly", "bimonthly", "quarterly", "semiannual", "yearly"]
 """How often a recurring series repeats."""
+
+Shift = Literal["none", "next", "previous"]
+"""Where a payment due on a weekend posts: that day, the next business day, or the one before."""
 
 CADENCE_DAYS: dict[Cadence, float] = {
     "weekly": 7.0,
     "biweekly": 14.0,
     "monthly": 365.25 / 12,
+    "bimonthly": 365.25 / 6,
     "quarterly": 365.25 / 4,
+    "semiannual": 365.25 / 2,
     "yearly": 365.25,
 }
 """Nominal period of each cadence in days."""
@@ -107,6 +112,12 @@ class RecurringSeries:
     """Typical amount before the latest price change, None when the price never changed."""
     price_changed_on: date | None = None
     """Date of the first payment at the current price, when it changed."""
+    anchor: int = 0
+    """The due-date rule: day of the month (1-31; 31 means the last day, so it clamps) for
+    monthly, quarterly and yearly series; for weekly and biweekly ones the phase, i.e. a due
+    date's ``toordinal()`` modulo 7 or 14. 0 when unknown (then ``next_date`` alone anchors)."""
+    shift: Shift = "none"
+    """Where a due date on a weekend posts (see ``Shift``)."""
 
 
 @dataclass(frozen=True, slots=True)

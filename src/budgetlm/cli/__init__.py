@@ -7,11 +7,17 @@ import sys
 import typer
 from rich.markup import escape
 
+from budgetlm.cli.anomalies import anomalies
+from budgetlm.cli.bills import bills
+from budgetlm.cli.budgeting import budget_recommend, budget_status, health
 from budgetlm.cli.categorize import categorize_app, rules_app
 from budgetlm.cli.common import close_stores, err_console
 from budgetlm.cli.evaluate import eval_app
+from budgetlm.cli.forecast import forecast
 from budgetlm.cli.importing import import_files
+from budgetlm.cli.insights import insights
 from budgetlm.cli.ledger import accounts_app, categories_app, init, transactions
+from budgetlm.cli.payoff import debt_plan, goal_check
 from budgetlm.cli.plans import budget_app, debt_app, goal_app
 from budgetlm.cli.synth import demo, synth
 from budgetlm.errors import BudgetlmError
@@ -35,6 +41,15 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(eval_app, name="eval")
 app.command()(synth)
 app.command()(demo)
+app.command()(insights)
+app.command("bills")(bills)
+budget_app.command("recommend")(budget_recommend)
+budget_app.command("status")(budget_status)
+app.command("health")(health)
+debt_app.command("plan")(debt_plan)
+goal_app.command("check")(goal_check)
+app.command("forecast")(forecast)
+app.command("anomalies")(anomalies)
 
 
 def main() -> None:
