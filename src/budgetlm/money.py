@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Literal, NamedTuple
 
 _MINOR_UNITS: dict[str, int] = {
@@ -28,6 +28,7 @@ _SYMBOLS: dict[str, str] = {
 }  # fmt: skip
 
 DEFAULT_CURRENCY = "USD"
+_CENT = Decimal("0.01")
 """Currency assumed when neither the file nor the user says."""
 
 
@@ -39,6 +40,14 @@ def minor_units(currency: str) -> int:
 def quantize(amount: Decimal, currency: str = DEFAULT_CURRENCY) -> Decimal:
     """Round ``amount`` to the currency's minor unit, half to even (banker's rounding)."""
     return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_EVEN)
+
+
+def cents(value: Decimal | float) -> Decimal:
+    """Round to cents, half up: the one rounding rule of every figure the analytics engines
+    report. Floats go through their shortest repr, so ``0.1`` is 0.10, not 0.1000000000000000055.
+    """
+    exact = Decimal(repr(value)) if isinstance(value, float) else value
+    return exact.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 def format_money(amount: Decimal, currency: str = DEFAULT_CURRENCY) -> str:

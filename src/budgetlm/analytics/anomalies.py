@@ -49,7 +49,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from difflib import SequenceMatcher
 from typing import Literal
 
@@ -57,12 +57,11 @@ import numpy as np
 
 from budgetlm.analytics.anomaly_stats import MAD_TO_SIGMA, PurchaseModel
 from budgetlm.analytics.records import RecurringSeries, Txn
-from budgetlm.money import format_money
+from budgetlm.money import cents, format_money
 
 AnomalyKind = Literal["large_purchase", "duplicate_charge", "bill_spike"]
 """Which rule raised a flag."""
 
-_CENT = Decimal("0.01")
 _MIN_FOREST_ROWS = 50
 """Purchases a forest needs before its score means anything."""
 
@@ -229,7 +228,7 @@ def _large(txn: Txn, past: _Past, cfg: AnomalyConfig) -> Anomaly | None:
     ratio = math.exp(value - expected.centre)
     if expected.z < cfg.z_threshold or ratio < cfg.min_ratio:
         return None
-    typical = _money(math.exp(expected.centre))
+    typical = cents(math.exp(expected.centre))
     if expected.payee_count >= cfg.min_payee_history:
         text = f"{ratio:.1f}x your usual purchase at {txn.payee} of {format_money(typical)}"
     else:
@@ -285,13 +284,9 @@ def _bill_spike(
     swing = max(MAD_TO_SIGMA * float(np.median(np.abs(steps))), cfg.bill_min_swing)
     if jump < math.log(cfg.bill_ratio) or jump / swing < cfg.z_threshold:
         return None
-    typical, ratio = _money(math.exp(usual)), math.exp(jump)
+    typical, ratio = cents(math.exp(usual)), math.exp(jump)
     text = f"{ratio:.1f}x your usual {series.payee} bill of {format_money(typical)}"
     return _flag(txn, "bill_spike", jump / swing, typical, text)
-
-
-def _money(value: float) -> Decimal:
-    return Decimal(repr(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 def _flag(txn: Txn, kind: AnomalyKind, score: float, typical: Decimal, text: str) -> Anomaly:

@@ -43,28 +43,17 @@ from typing import Literal, Protocol
 
 from budgetlm.analytics.history import History
 from budgetlm.analytics.records import CategoryGroup, Txn
-from budgetlm.money import format_money
+from budgetlm.analytics.schedule import add_months
+from budgetlm.money import cents, format_money
 
 UNCATEGORIZED = "Uncategorized"
 """Line name for spending without a category."""
 SPENDING_GROUPS: tuple[CategoryGroup, ...] = ("need", "want")
 FRAME = {"need": Decimal("0.5"), "want": Decimal("0.3"), "savings": Decimal("0.2")}
 """The 50/30/20 frame: share of income for needs, wants and savings."""
-_CENT = Decimal("0.01")
 
 
 # --- Months and monthly totals (shared with analytics.health) -----------------------------------
-
-
-def cents(amount: Decimal) -> Decimal:
-    """Round to cents, half up: the rounding of every amount these engines report."""
-    return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
-def add_months(first: date, count: int) -> date:
-    """The first day of the month ``count`` months after ``first``'s (negative goes back)."""
-    index = first.year * 12 + first.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def window_months(history: History, today: date, months: int) -> tuple[date, ...]:

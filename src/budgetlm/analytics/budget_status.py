@@ -21,11 +21,11 @@ from budgetlm.analytics.budget import (
     SPENDING_GROUPS,
     UNCATEGORIZED,
     BudgetLike,
-    add_months,
-    cents,
     is_spending_category,
 )
 from budgetlm.analytics.records import CategoryGroup, Txn
+from budgetlm.analytics.schedule import add_months
+from budgetlm.money import cents
 
 PACE_TOLERANCE = Decimal("0.10")
 """Spending up to 10% above the month's pro-rata budget still counts as on track."""

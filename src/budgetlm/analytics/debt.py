@@ -33,8 +33,10 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 from typing import Literal
+
+from budgetlm.money import cents
 
 Strategy = Literal["avalanche", "snowball", "hybrid"]
 """How extra money is aimed at the debts."""
@@ -42,16 +44,10 @@ Strategy = Literal["avalanche", "snowball", "hybrid"]
 STRATEGIES: tuple[Strategy, ...] = ("avalanche", "snowball", "hybrid")
 """Every strategy, in the order comparisons list them."""
 
-CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 _TWELVE = Decimal(12)
 _FOLD_SHARE = Decimal("0.005")
 """A remainder up to this share of the month's payment is paid with it (see the docstring)."""
-
-
-def to_cents(amount: Decimal) -> Decimal:
-    """Round to cents, half up: the one rounding rule of this module."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def add_months(day: date, months: int) -> date:
@@ -81,13 +77,13 @@ def months_to_payoff(balance: Decimal, apr: Decimal, payment: Decimal) -> Decima
         return None
     rate = apr / _TWELVE
     if rate == 0:
-        return to_cents(balance / payment)
+        return cents(balance / payment)
     if payment <= balance * rate:
         return None
     with localcontext() as ctx:
         ctx.prec = 34
         months = -(1 - rate * balance / payment).ln() / (1 + rate).ln()
-    return to_cents(months)
+    return cents(months)
 
 
 def payment_for(balance: Decimal, apr: Decimal, months: int) -> Decimal:
@@ -105,11 +101,11 @@ def payment_for(balance: Decimal, apr: Decimal, months: int) -> Decimal:
         return _ZERO
     rate = apr / _TWELVE
     if rate == 0:
-        return to_cents(balance / months)
+        return cents(balance / months)
     with localcontext() as ctx:
         ctx.prec = 34
         payment = balance * rate / (1 - (1 + rate) ** -months)
-    return to_cents(payment)
+    return cents(payment)
 
 
 @dataclass(frozen=True)
@@ -139,7 +135,7 @@ class DebtTerms:
 
     def minimum(self, balance: Decimal) -> Decimal:
         """Minimum payment due on a statement ``balance``."""
-        due = max(self.min_payment_floor, to_cents(self.min_payment_percent * balance))
+        due = max(self.min_payment_floor, cents(self.min_payment_percent * balance))
         return min(balance, due)
 
 
@@ -309,7 +305,7 @@ def _pay_month(
 ) -> dict[str, tuple[Decimal, Decimal]]:
     """Charge a month's interest and pay it; returns ``name -> (interest, payment)``."""
     rates = {d.name: d.rate_on(day) for d in debts if d.name in owed}
-    interest = {n: to_cents(owed[n] * rates[n] / _TWELVE) for n in owed}
+    interest = {n: cents(owed[n] * rates[n] / _TWELVE) for n in owed}
     statement = {n: owed[n] + interest[n] for n in owed}
     terms = {d.name: d for d in debts}
     payment = {n: terms[n].minimum(statement[n]) for n in owed}
@@ -347,8 +343,8 @@ def plan_payoff(
     config = config or PlanConfig()
     debts = tuple(debts)
     _validate(debts, strategy, extra)
-    extra = to_cents(extra)
-    owed = {d.name: to_cents(d.balance) for d in debts if d.balance > 0}
+    extra = cents(extra)
+    owed = {d.name: cents(d.balance) for d in debts if d.balance > 0}
     budget = sum((d.minimum(owed[d.name]) for d in debts if d.name in owed), extra)
     interest_paid = {d.name: _ZERO for d in debts}
     paid = {d.name: _ZERO for d in debts}
@@ -392,7 +388,7 @@ def _never_message(
     if not owed:
         return None
     names = ", ".join(sorted(owed))
-    started = sum((to_cents(d.balance) for d in debts if d.name in owed), _ZERO)
+    started = sum((cents(d.balance) for d in debts if d.name in owed), _ZERO)
     if sum(owed.values(), _ZERO) >= started:
         return (
             f"{names} never pays off: the payments do not cover the interest, so the balance "

@@ -36,16 +36,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from budgetlm.analytics.records import Account, ExpectedPayment, RecurringSeries, Txn
-from budgetlm.money import format_money
+from budgetlm.money import cents, format_money
 
-CENT = Decimal("0.01")
 WEEK = 7
 
 Method = Literal["weekday_profile", "flat_mean", "no_history"]
@@ -152,11 +151,6 @@ class Forecast:
     """Days of history the remainder model saw."""
     notes: tuple[str, ...] = field(default=())
     """Caveats for people (short or empty history)."""
-
-
-def cents(value: Decimal | float) -> Decimal:
-    """Round to cents, half up (the forecast's one rounding convention)."""
-    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def cash_account_names(accounts: Iterable[Account], config: ForecastConfig) -> frozenset[str]:

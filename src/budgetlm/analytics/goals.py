@@ -39,15 +39,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from budgetlm.analytics.records import Txn
+from budgetlm.money import cents
 
-CENT = Decimal("0.01")
 Z_95 = 1.959963984540054
 """Standard normal quantile for a two-sided 95% interval."""
 MILESTONES = (0.25, 0.5, 0.75, 1.0)
@@ -311,7 +311,7 @@ def _milestones(
 ) -> tuple[Milestone, ...]:
     out = []
     for share in MILESTONES:
-        amount = _cents(goal.target * Decimal(repr(share)))
+        amount = cents(goal.target * Decimal(repr(share)))
         if goal.current >= amount:
             out.append(Milestone(share, amount, today))
             continue
@@ -415,7 +415,7 @@ def _check(
     final = _final_balances(current, np.cumsum(window, axis=1))
     chance = wilson_interval(int((final >= target - 0.005).sum()), config.simulations)
     extra = _extra_needed(current, window, target, config.probability)
-    median = _cents(float(np.median(final)))
+    median = cents(float(np.median(final)))
     on_track = chance.estimate >= config.probability
     message = f"{chance.estimate:.0%} chance of reaching {goal.target:,.2f} by {goal.target_date}"
     if not on_track:
@@ -439,16 +439,10 @@ def _future_flows(
     return flows
 
 
-def _cents(value: float | Decimal) -> Decimal:
-    return Decimal(repr(value) if isinstance(value, float) else value).quantize(
-        CENT, rounding=ROUND_HALF_UP
-    )
-
-
 def _mean(history: Sequence[MonthlySaving]) -> Decimal | None:
     if not history:
         return None
-    return _cents(sum((m.amount for m in history), Decimal(0)) / len(history))
+    return cents(sum((m.amount for m in history), Decimal(0)) / len(history))
 
 
 def add_months_end(day: date, months: int) -> date:
@@ -476,7 +470,7 @@ def _without_simulation(
     milestones = tuple(
         Milestone(s, amount, today if goal.current >= amount else None)
         for s in MILESTONES
-        for amount in [_cents(goal.target * Decimal(repr(s)))]
+        for amount in [cents(goal.target * Decimal(repr(s)))]
     )
     return GoalCheck(
         goal, status, message, len(_months_until(today, goal.target_date)), len(history),

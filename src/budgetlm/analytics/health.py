@@ -35,13 +35,13 @@ import numpy.typing as npt
 
 from budgetlm.analytics.budget import (
     BudgetLike,
-    cents,
     income_by_month,
     spending_by_month,
     window_months,
 )
 from budgetlm.analytics.history import History
 from budgetlm.analytics.records import Txn
+from budgetlm.money import cents
 
 LIQUID_ACCOUNTS = ("checking", "savings")
 """Account types counted as cash for the emergency fund."""

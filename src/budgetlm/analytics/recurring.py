@@ -42,16 +42,16 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cached_property
 from statistics import median
 
 from budgetlm.analytics.records import CADENCE_DAYS, Cadence, ExpectedPayment, RecurringSeries, Txn
 from budgetlm.analytics.schedule import Schedule, fit_schedule, periods_later, series_schedule
 from budgetlm.categorize.normalize import payee_key
+from budgetlm.money import cents
 
 _CADENCES: tuple[Cadence, ...] = tuple(CADENCE_DAYS)  # shortest period first: ties go to it
-_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -340,10 +340,6 @@ def _series_in(group: _Group, cfg: RecurringConfig) -> list[_Candidate]:
     return _partition(group, cfg, strict=True)
 
 
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
 def _to_series(
     group: _Group, candidate: _Candidate, today: date, cfg: RecurringConfig
 ) -> RecurringSeries | None:
@@ -363,7 +359,7 @@ def _to_series(
         )
     else:
         typical = median(t.amount for t in txns[-3:])
-    typical = _money(Decimal(typical))
+    typical = cents(Decimal(typical))
     changed = prices.changed_at is not None and candidate.fixed
     payee = Counter(t.payee for t in txns).most_common(1)[0][0]
     categories = Counter(t.category for t in txns if t.category)
@@ -380,7 +376,7 @@ def _to_series(
         next_amount=typical,
         confidence=candidate.confidence,
         transaction_ids=tuple(t.id for t in txns),
-        previous_amount=_money(prices.previous) if changed and prices.previous else None,
+        previous_amount=cents(prices.previous) if changed and prices.previous else None,
         price_changed_on=txns[prices.changed_at].date if changed and prices.changed_at else None,
         anchor=schedule.anchor,
         shift=schedule.shift,
