@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from budgetlm.money import (
     ParsedAmount,
     amount_reader,
+    cents,
     currency_code,
     decimal_mark_vote,
     detect_decimal_comma,
@@ -294,3 +295,10 @@ def test_fast_reader_agrees_with_parse_money(text: str, decimal_comma: bool) -> 
 def test_vote_matches_style(value: Decimal, style: str) -> None:
     vote = decimal_mark_vote(render(value, style, "-", ""))
     assert vote == STYLES[style][1]
+
+
+def test_cents_rounds_half_up_and_reads_floats_by_their_shortest_form() -> None:
+    assert cents(Decimal("2.345")) == Decimal("2.35")
+    assert cents(Decimal("-2.345")) == Decimal("-2.35")  # half away from zero, both signs
+    assert cents(0.1) == Decimal("0.10")
+    assert cents(1.005) == Decimal("1.01")  # 1.005 as written, not its binary 1.00499…
