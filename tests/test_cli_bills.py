@@ -65,3 +65,18 @@ def test_bills_lists_series_and_the_payments_coming_up(household: Cli) -> None:
 def test_bills_refuses_a_period_of_no_days(cli: Cli) -> None:
     _, err = cli("bills", "--today", "2026-06-30", "--days", "0", code=1)
     assert "--days must be at least 1" in err
+
+
+def test_a_monthly_transfer_between_own_accounts_is_listed_once(cli: Cli, tmp_path: Path) -> None:
+    for account in ("Checking", "Savings"):
+        sign = "-" if account == "Checking" else ""
+        text = "TRANSFER TO SAVINGS" if account == "Checking" else "TRANSFER FROM CHECKING"
+        rows = ["Date,Description,Amount,Category"] + [
+            f"2026-{month:02d}-09,{text},{sign}350.00,Transfer" for month in range(1, 7)
+        ]
+        path = tmp_path / f"{account}.csv"
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        cli("import", str(path), "--account", account)
+    assert len(cli.json("bills", "--today", "2026-06-30")) == 2  # both legs are series
+    upcoming = cli.json("bills", "--today", "2026-06-30", "--days", "14")["payments"]
+    assert [(p["date"], p["amount"]) for p in upcoming] == [("2026-07-09", "-350.00")]

@@ -46,7 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from budgetlm.analytics.records import Txn
-from budgetlm.money import cents
+from budgetlm.money import cents, format_money
 
 Z_95 = 1.959963984540054
 """Standard normal quantile for a two-sided 95% interval."""
@@ -326,16 +326,16 @@ def _notes(history: Sequence[MonthlySaving], mean: Decimal) -> tuple[str, ...]:
     notes = []
     if mean < 0:
         notes.append(
-            f"The household spent more than it earned: {mean:,.2f} a month on average, so the "
-            "goal only grows with extra saving."
+            f"The household spent more than it earned: {format_money(mean)} a month on average, "
+            "so the goal only grows with extra saving."
         )
     values = np.array([float(m.amount) for m in history])
     if len(values) >= 6:
         slope = float(np.polyfit(np.arange(len(values)), values, 1)[0])
         if slope < 0 and -slope * len(values) > max(float(values.std()), 1.0):
             notes.append(
-                f"Monthly saving has been falling by about {-slope:,.2f} a month; the simulation "
-                "replays past months, so it may be optimistic."
+                f"Monthly saving has been falling by about {format_money(cents(-slope))} a month; "
+                "the simulation replays past months, so it may be optimistic."
             )
     return tuple(notes)
 
@@ -417,9 +417,12 @@ def _check(
     extra = _extra_needed(current, window, target, config.probability)
     median = cents(float(np.median(final)))
     on_track = chance.estimate >= config.probability
-    message = f"{chance.estimate:.0%} chance of reaching {goal.target:,.2f} by {goal.target_date}"
+    shown = format_money(goal.target)
+    message = f"{chance.estimate:.0%} chance of reaching {shown} by {goal.target_date}"
     if not on_track:
-        message += f"; saving {extra:,.2f} more a month lifts it to {config.probability:.0%}"
+        message += (
+            f"; saving {format_money(extra)} more a month lifts it to {config.probability:.0%}"
+        )
     status: GoalStatus = "on_track" if on_track else "at_risk"
     return GoalCheck(
         goal, status, message + ".", months_left, len(history), mean, chance, extra, median,

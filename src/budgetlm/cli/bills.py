@@ -47,7 +47,12 @@ def bills(
         _show_series(series, as_json)
         return
     start, end = context.today + timedelta(days=1), context.today + timedelta(days=days)
-    upcoming = expected_payments(series, start, end)
+    groups = {t.category: t.group for t in history.transactions if t.category}
+    upcoming = [  # a transfer between own accounts is listed once, by the side it leaves
+        p
+        for p in expected_payments(series, start, end)
+        if not (p.amount > 0 and groups.get(p.category) == "transfer")
+    ]
     total = sum((p.amount for p in upcoming), Decimal(0))
     data: dict[str, Any] = {
         "start": start,
