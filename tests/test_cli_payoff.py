@@ -101,3 +101,18 @@ def test_goal_check_without_goals_or_history(cli: Cli) -> None:
     cli("goal", "add", "Trip", "--target", "3000", "--by", "2026-12-31")
     [check] = cli.json("goal", "check", *TODAY)
     assert check["status"] == "no_history" and "Not enough history" in check["message"]
+
+
+def test_a_promotional_rate_entered_on_the_command_line_lowers_the_interest(cli: Cli) -> None:
+    args = ("--balance", "3000", "--apr", "24", "--min-percent", "0", "--min-floor", "300")
+    cli("debt", "add", "Card", *args, "--workspace", "plain")
+    cli("debt", "add", "Card", *args, "--promo-apr", "0", "--promo-until", "2026-12-31")
+    plain = cli.json("debt", "plan", *TODAY, "--workspace", "plain")
+    promo = cli.json("debt", "plan", *TODAY)
+    # Six payments at 0% (July to December) leave 1,200; at 2% a month it takes five more:
+    # interest 24.00 + 18.48 + 12.85 + 7.11 + 1.25.
+    assert (promo["months_to_debt_free"], promo["total_interest"]) == (11, "63.69")
+    assert float(plain["total_interest"]) > 200
+    _, err = cli("debt", "add", "Other", "--balance", "10", "--apr", "5", "--promo-apr", "0",
+                 code=1)  # fmt: skip
+    assert "--promo-apr and --promo-until go together" in err

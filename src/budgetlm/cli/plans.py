@@ -22,6 +22,7 @@ from budgetlm.cli.common import (
     parse_month,
     print_table,
 )
+from budgetlm.errors import InputError
 from budgetlm.ledger.store import DEFAULT_WORKSPACE
 from budgetlm.money import format_money
 
@@ -153,11 +154,19 @@ def debt_add(
     apr: Annotated[str, typer.Option(help="Annual percentage rate, e.g. 21.99 (percent).")],
     min_percent: Annotated[str, typer.Option(help="Minimum payment, percent of balance.")] = "2",
     min_floor: Annotated[str, typer.Option(help="Minimum payment is never below this.")] = "25",
+    promo_apr: Annotated[
+        str | None, typer.Option(help="Promotional APR (percent), e.g. 0 for a balance transfer.")
+    ] = None,
+    promo_until: Annotated[
+        str | None, typer.Option(help="Last day of the promotional rate (YYYY-MM-DD).")
+    ] = None,
     db: DbOption = None,
     today: TodayOption = None,
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Add a debt."""
+    if (promo_apr is None) != (promo_until is None):
+        raise InputError("--promo-apr and --promo-until go together", source="--promo-until")
     with ledger_session(open_context(db, today, workspace)) as ledger:
         ledger.add_debt(
             name,
@@ -165,6 +174,8 @@ def debt_add(
             _percent(apr, "--apr"),
             min_payment_percent=_percent(min_percent, "--min-percent"),
             min_payment_floor=parse_decimal(min_floor, "--min-floor"),
+            promo_apr=_percent(promo_apr, "--promo-apr") if promo_apr is not None else None,
+            promo_until=parse_date(promo_until, "--promo-until") if promo_until else None,
         )
     console.print(f"Added debt [bold]{escape(name)}[/].")
 
