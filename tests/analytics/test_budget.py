@@ -7,13 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from budgetlm.analytics.budget import (
-    MonthlyBudget,
-    recommend_budget,
-    round_budget,
-)
+from budgetlm.analytics.budget import recommend_budget, round_budget
 from budgetlm.analytics.budget_status import budget_status
 from budgetlm.analytics.history import History, from_household
+from budgetlm.analytics.months import MonthlyBudget
 from budgetlm.analytics.records import CategoryGroup, Txn
 from budgetlm.ledger.synth import SynthGoal, generate_household
 

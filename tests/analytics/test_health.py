@@ -9,9 +9,9 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from budgetlm.analytics.budget import MonthlyBudget
 from budgetlm.analytics.health import RANGES, HealthFeatures, health_features
 from budgetlm.analytics.history import History, from_household
+from budgetlm.analytics.months import MonthlyBudget
 from budgetlm.analytics.records import Account, CategoryGroup, Txn
 from budgetlm.ledger.synth import SynthDebt, generate_household
 

@@ -7,10 +7,10 @@ from datetime import date
 from decimal import Decimal
 
 from budgetlm.analytics.anomalies import Anomaly
-from budgetlm.analytics.budget import MonthlyBudget
 from budgetlm.analytics.budget_status import budget_status
 from budgetlm.analytics.history import from_household
 from budgetlm.analytics.insights import compose, household_insights
+from budgetlm.analytics.months import MonthlyBudget
 from budgetlm.analytics.records import ExpectedPayment, RecurringSeries, Txn
 from budgetlm.ledger.synth import generate_household
 

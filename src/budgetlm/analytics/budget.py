@@ -39,97 +39,25 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from statistics import median
-from typing import Literal, Protocol
+from typing import Literal
 
 from budgetlm.analytics.history import History
+from budgetlm.analytics.months import (
+    SPENDING_GROUPS,
+    UNCATEGORIZED,
+    GoalLike,
+    income_by_month,
+    is_spending_category,
+    window_months,
+)
 from budgetlm.analytics.records import CategoryGroup, Txn
-from budgetlm.analytics.schedule import add_months
 from budgetlm.money import cents, format_money
 
-UNCATEGORIZED = "Uncategorized"
-"""Line name for spending without a category."""
-SPENDING_GROUPS: tuple[CategoryGroup, ...] = ("need", "want")
 FRAME = {"need": Decimal("0.5"), "want": Decimal("0.3"), "savings": Decimal("0.2")}
 """The 50/30/20 frame: share of income for needs, wants and savings."""
 
 
-# --- Months and monthly totals (shared with analytics.health) -----------------------------------
-
-
-def window_months(history: History, today: date, months: int) -> tuple[date, ...]:
-    """First days of the last ``months`` full months before today's that the history covers."""
-    if not history.transactions:
-        return ()
-    start = history.transactions[0].date.replace(day=1)
-    this_month = today.replace(day=1)
-    return tuple(m for k in range(months, 0, -1) if (m := add_months(this_month, -k)) >= start)
-
-
-def spending_by_month(
-    transactions: Iterable[Txn], months: Sequence[date]
-) -> dict[str, dict[date, Decimal]]:
-    """Net outflow (positive) per spending category and month; uncategorized as one category."""
-    wanted = set(months)
-    totals: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for t in transactions:
-        month = t.date.replace(day=1)
-        if month in wanted and is_spending_category(t):
-            totals[t.category or UNCATEGORIZED][month] -= t.amount
-    return totals
-
-
-def income_by_month(transactions: Iterable[Txn], months: Sequence[date]) -> list[Decimal]:
-    """Income (group ``income``, net) of each month, in the order of ``months``."""
-    totals = dict.fromkeys(months, Decimal(0))
-    for t in transactions:
-        month = t.date.replace(day=1)
-        if month in totals and t.group == "income":
-            totals[month] += t.amount
-    return list(totals.values())
-
-
-def is_spending_category(t: Txn) -> bool:
-    """In a need or want category (refunds included), or an uncategorized outflow."""
-    return t.group in SPENDING_GROUPS or (t.group is None and t.amount < 0)
-
-
-# --- Inputs and configuration ------------------------------------------------------------------
-
-
-class GoalLike(Protocol):
-    """A savings goal (``SynthGoal``, the ledger's ``Goal`` or the goals engine's)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def target(self) -> Decimal: ...
-    @property
-    def target_date(self) -> date: ...
-    @property
-    def current(self) -> Decimal: ...
-
-
-class BudgetLike(Protocol):
-    """A category's budget for one month (``SynthBudget`` or ``MonthlyBudget``)."""
-
-    @property
-    def category(self) -> str: ...
-    @property
-    def month(self) -> date: ...
-    @property
-    def amount(self) -> Decimal: ...
-
-
-@dataclass(frozen=True, slots=True)
-class MonthlyBudget:
-    """A category's budget for one month."""
-
-    category: str
-    """Category name."""
-    month: date
-    """First day of the month."""
-    amount: Decimal
-    """Most to spend (positive)."""
+# --- Configuration ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from budgetlm.analytics.budget import (
+from budgetlm.analytics.months import (
     SPENDING_GROUPS,
     UNCATEGORIZED,
     BudgetLike,

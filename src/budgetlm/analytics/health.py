@@ -33,13 +33,8 @@ from typing import ClassVar, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from budgetlm.analytics.budget import (
-    BudgetLike,
-    income_by_month,
-    spending_by_month,
-    window_months,
-)
 from budgetlm.analytics.history import History
+from budgetlm.analytics.months import BudgetLike, income_by_month, spending_by_month, window_months
 from budgetlm.analytics.records import Txn
 from budgetlm.money import cents
 

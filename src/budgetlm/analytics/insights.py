@@ -33,11 +33,11 @@ from budgetlm.money import format_money
 
 if TYPE_CHECKING:
     from budgetlm.analytics.anomalies import Anomaly
-    from budgetlm.analytics.budget import BudgetLike
     from budgetlm.analytics.budget_status import BudgetStatus
     from budgetlm.analytics.forecast import Forecast
     from budgetlm.analytics.goals import GoalCheck, SavingsGoal
     from budgetlm.analytics.history import History
+    from budgetlm.analytics.months import BudgetLike
 
 InsightKind = Literal[
     "shortfall",

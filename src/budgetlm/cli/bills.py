@@ -47,11 +47,11 @@ def bills(
         _show_series(series, as_json)
         return
     start, end = context.today + timedelta(days=1), context.today + timedelta(days=days)
-    groups = {t.category: t.group for t in history.transactions if t.category}
+    transfers = {t.category for t in history.transactions if t.group == "transfer"}
     upcoming = [  # a transfer between own accounts is listed once, by the side it leaves
         p
         for p in expected_payments(series, start, end)
-        if not (p.amount > 0 and groups.get(p.category) == "transfer")
+        if not (p.amount > 0 and p.category in transfers)
     ]
     total = sum((p.amount for p in upcoming), Decimal(0))
     data: dict[str, Any] = {

@@ -9,17 +9,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from budgetlm.analytics.budget import (
-    BudgetConfig,
-    BudgetRecommendation,
-    MonthlyBudget,
-    recommend_budget,
-    window_months,
-)
+from budgetlm.analytics.budget import BudgetConfig, BudgetRecommendation, recommend_budget
 from budgetlm.analytics.budget_status import BudgetStatus
 from budgetlm.analytics.budget_status import budget_status as compute_status
 from budgetlm.analytics.health import UNITS, HealthFeatures, health_features
 from budgetlm.analytics.history import History, from_ledger
+from budgetlm.analytics.months import MonthlyBudget, window_months
 from budgetlm.cli.common import (
     DbOption,
     JsonOption,
