@@ -12,7 +12,12 @@ Rules (each flag says which one fired and why, in plain words)
     payee spreads pooled over the category's payees and moderated toward the household's. A
     payee's past level is shrunk toward the category's by how much history it has; a payee
     never paid is expected at the category level, with the spread between payees added. A flag
-    needs the z-score ``z_threshold`` and ``min_ratio`` times the expected amount (materiality).
+    needs ``min_ratio`` times the expected amount (materiality) and a z-score that falls as
+    that ratio grows (``large_z`` at 4x, ``large_z_per_doubling`` less per doubling, never
+    below ``large_min_z``): a tenfold purchase needs less certainty than a twofold one. On
+    training households this beat any single z threshold in precision and recall together
+    (0.789 / 0.787 against 0.772 / 0.783); a "record high" rule (above the most ever paid at
+    the payee) and a "new place" rule (a city or state not shopped in before) added nothing.
     The category needs ``min_history`` past purchases first; with less nothing is flagged.
 ``duplicate_charge``
     The same amount to the cent, on the same account, at the same (or a near-identical) payee
@@ -77,8 +82,17 @@ class AnomalyConfig:
     prior_weight: float = 10.0
     """Pseudo-count of the household-wide spreads in a category's own (moderated) spreads."""
     z_threshold: float = 2.8
-    """Hierarchical z-score of the log amount at or above which a purchase is unusually large
-    (and the z a bill's jump needs against its series' swings)."""
+    """The z a bill's jump needs against its series' own payment-to-payment swings."""
+    large_z: float = 3.05
+    """Hierarchical z-score of the log amount a purchase ``large_reference_ratio`` times its
+    expected amount needs to be unusually large."""
+    large_reference_ratio: float = 4.0
+    """The ratio to the expected amount at which ``large_z`` applies."""
+    large_z_per_doubling: float = 0.55
+    """How much less z each doubling of the ratio needs (and a smaller ratio, more): a purchase
+    ten times the usual is worth a warning on thinner evidence than one twice the usual."""
+    large_min_z: float = 2.0
+    """The z-score no purchase is flagged below, however large the ratio."""
     min_ratio: float = 2.0
     """...and it is also at least this many times its expected amount (materiality: a $4
     coffee at $7 is not worth a warning however steady the price was)."""
@@ -226,7 +240,7 @@ def _large(txn: Txn, past: _Past, cfg: AnomalyConfig) -> Anomaly | None:
     value = math.log(float(-txn.amount))
     expected = past.purchases.predict(category, txn.payee, value, txn.date)
     ratio = math.exp(value - expected.centre)
-    if expected.z < cfg.z_threshold or ratio < cfg.min_ratio:
+    if expected.z < _z_needed(ratio, cfg) or ratio < cfg.min_ratio:
         return None
     typical = cents(math.exp(expected.centre))
     if expected.payee_count >= cfg.min_payee_history:
@@ -236,6 +250,12 @@ def _large(txn: Txn, past: _Past, cfg: AnomalyConfig) -> Anomaly | None:
         if expected.payee_count == 0:
             text += f", at {txn.payee}, a payee you never paid before"
     return _flag(txn, "large_purchase", expected.z, typical, text)
+
+
+def _z_needed(ratio: float, cfg: AnomalyConfig) -> float:
+    """The z-score a purchase ``ratio`` times its expected amount needs to be flagged."""
+    doublings = math.log2(ratio / cfg.large_reference_ratio)
+    return max(cfg.large_z - cfg.large_z_per_doubling * doublings, cfg.large_min_z)
 
 
 def _same_payee(a: str, b: str, cfg: AnomalyConfig) -> bool:
