@@ -171,6 +171,9 @@ def test_demo_builds_a_household_and_reports_on_it(cli: Cli) -> None:
     assert again == facts, "the demo rebuilds the same household from scratch"
     out, _ = cli("demo", "--today", "2026-11-21", "--months", "6")
     assert "Cash flow by month" in out and "Where the money went last month" in out
+    assert "What needs attention" in out
+    assert 0 < len(facts["insights"]) <= 5
+    assert all(i["title"] and i["detail"] and i["figures"] for i in facts["insights"])
 
 
 def test_unreadable_files_fail_alone_with_their_name(

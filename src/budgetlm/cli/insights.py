@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -10,7 +12,7 @@ from rich.markup import escape
 
 from budgetlm.analytics.goals import SavingsGoal
 from budgetlm.analytics.history import from_ledger
-from budgetlm.analytics.insights import InsightConfig, household_insights
+from budgetlm.analytics.insights import Insight, InsightConfig, household_insights
 from budgetlm.cli.budgeting import ledger_budgets
 from budgetlm.cli.common import (
     DbOption,
@@ -23,7 +25,7 @@ from budgetlm.cli.common import (
     open_context,
     parse_decimal,
 )
-from budgetlm.ledger.repository import month_start
+from budgetlm.ledger.repository import Ledger, month_start
 from budgetlm.ledger.store import DEFAULT_WORKSPACE
 
 
@@ -48,15 +50,21 @@ def insights(
         limit=limit,
     )
     with ledger_session(context) as ledger:
-        history = from_ledger(ledger)
-        budgets = ledger_budgets(ledger, (month_start(context.today),))
-        goals = [SavingsGoal(g.name, g.target, g.target_date, g.current) for g in ledger.goals()]
-    found = household_insights(history, context.today, budgets=budgets, goals=goals, config=config)
+        found = ledger_insights(ledger, context.today, config)
+    emit(as_json, [asdict(i) for i in found], lambda: show_insights(found))
 
-    def show() -> None:
-        if not found:
-            console.print("Nothing needs your attention right now.")
-        for number, insight in enumerate(found, 1):
-            console.print(f"{number}. [bold]{escape(insight.title)}[/]: {escape(insight.detail)}")
 
-    emit(as_json, [asdict(i) for i in found], show)
+def ledger_insights(ledger: Ledger, today: date, config: InsightConfig) -> list[Insight]:
+    """The insights of a ledger workspace: its history, this month's budgets and its goals."""
+    history = from_ledger(ledger)
+    budgets = ledger_budgets(ledger, (month_start(today),))
+    goals = [SavingsGoal(g.name, g.target, g.target_date, g.current) for g in ledger.goals()]
+    return household_insights(history, today, budgets=budgets, goals=goals, config=config)
+
+
+def show_insights(found: Sequence[Insight]) -> None:
+    """A numbered list, most severe first."""
+    if not found:
+        console.print("Nothing needs your attention right now.")
+    for number, insight in enumerate(found, 1):
+        console.print(f"{number}. [bold]{escape(insight.title)}[/]: {escape(insight.detail)}")

@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress
 
+from budgetlm.analytics.insights import InsightConfig
 from budgetlm.categorize.service import categorize_ledger, workspace_categorizer
 from budgetlm.cli.categorize import default_model
 from budgetlm.cli.common import (
@@ -26,6 +27,7 @@ from budgetlm.cli.common import (
     open_context,
     print_table,
 )
+from budgetlm.cli.insights import ledger_insights
 from budgetlm.errors import InputError
 from budgetlm.ledger.household import load_household
 from budgetlm.ledger.overview import overview
@@ -204,6 +206,9 @@ def _render_demo(facts: dict[str, Any], persona: str) -> None:
         [(t["date"], t["description"], format_money(t["amount"])) for t in facts["recent"]],
         right=["Amount"],
     )
+    console.print("[bold]What needs attention[/] (budgetlm insights)")
+    for number, insight in enumerate(facts["insights"], 1):
+        console.print(f"{number}. [bold]{escape(insight['title'])}[/]: {escape(insight['detail'])}")
 
 
 def demo(
@@ -229,5 +234,8 @@ def demo(
         facts = overview(ledger, context.today) | {
             "categorized": asdict(report),
             "database": context.store.url.render_as_string(hide_password=True),
+            "insights": [
+                asdict(i) for i in ledger_insights(ledger, context.today, InsightConfig(limit=5))
+            ],
         }
     emit(as_json, {"persona": persona, **facts}, lambda: _render_demo(facts, persona))
