@@ -23,7 +23,7 @@ from budgetlm.analytics.forecast_backtest import (
     summarize,
 )
 from budgetlm.analytics.history import from_household
-from budgetlm.analytics.records import Account, ExpectedPayment, Txn
+from budgetlm.analytics.records import Account, ExpectedPayment, RecurringSeries, Txn
 from budgetlm.analytics.recurring import find_recurring
 from budgetlm.ledger.synth import generate_household
 
@@ -128,6 +128,47 @@ def test_intervals_widen_with_the_horizon_and_are_reproducible() -> None:
     assert (
         wider.days[-1].upper - wider.days[-1].lower > result.days[-1].upper - result.days[-1].lower
     )
+
+
+def bill_forecast(amounts: list[str], late_days: list[int]) -> list[tuple[Decimal, Decimal]]:
+    """Interval offsets (lower, upper minus expected) over 2026-07-01..05 with a bill of -100
+    due on the 3rd, whose past six payments had these amounts and days late; the day-to-day
+    flow is a flat -10 a day, so any width comes from the bill."""
+    paid = [
+        Txn(f"bill{k}", date(2026, k + 1, 3 + late), Decimal(amount), "Power Co", "Checking")
+        for k, (amount, late) in enumerate(zip(amounts, late_days, strict=True))
+    ]
+    bill = RecurringSeries(
+        "power", "Power Co", "Utilities", "Checking", "monthly", Decimal("-100.00"),
+        paid[-1].date, paid[-1].amount, RENT.date, Decimal("-100.00"), 0.9,
+        tuple(t.id for t in paid), anchor=3, shift="none",
+    )  # fmt: skip
+    due = ExpectedPayment(RENT.date, Decimal("-100.00"), "power", "Power Co", "Utilities")
+    result = forecast_balance(
+        daily([Decimal("-10.00")] * 200) + paid,
+        [CHECKING],
+        TODAY,
+        5,
+        scheduled=[due],
+        recurring_ids=frozenset(t.id for t in paid),
+        series=[bill],
+    )
+    return [(d.lower - d.expected_balance, d.upper - d.expected_balance) for d in result.days]
+
+
+def test_a_bill_whose_amount_varies_widens_the_interval_on_its_due_day() -> None:
+    fixed = bill_forecast(["-100.00"] * 6, [0] * 6)
+    assert all(offsets == (0, 0) for offsets in fixed)  # always on time at one price: certain
+    varying = bill_forecast(["-100", "-120", "-80", "-110", "-90", "-100"], [0] * 6)
+    # Drawn amounts are 100 times 1.2, 0.8, 1.1, 0.9, 1.0, 1.0: each extreme holds 1/6 > 10%.
+    assert varying[:2] == [(0, 0)] * 2
+    assert varying[2:] == [(Decimal("-20.00"), Decimal("20.00"))] * 3
+
+
+def test_a_bill_that_often_posts_late_may_not_have_left_on_its_due_day() -> None:
+    late = bill_forecast(["-100.00"] * 6, [0, 1, 2, 0, 1, 0])
+    # Half its payments posted later than the 3rd, a third of them two days late.
+    assert late == [(0, 0), (0, 0), (0, Decimal("100.00")), (0, Decimal("100.00")), (0, 0)]
 
 
 def test_below_zero_warning_names_the_date_and_the_bill() -> None:

@@ -19,11 +19,12 @@ Which accounts are "the balance"
     as one pot, where transfers between them net out.
 
 Prediction intervals
-    Paths of the remainder are simulated by drawing whole weeks of past residuals (day-of-week
-    aligned, so weekday-specific spread and within-week correlation are kept) and adding them
-    up; the bounds are quantiles of the cumulative paths, so they widen with the horizon. The
-    random generator is seeded (``ForecastConfig.seed``): the same input gives the same output.
-    Scheduled payments are taken as certain.
+    Simulated paths (``analytics.forecast_paths``): whole weeks of past residuals of the
+    remainder, added up, plus the errors of the scheduled payments when the series behind them
+    are given — each payment moved by a day offset and scaled by an amount ratio drawn from its
+    series' own past payments. The bounds are quantiles of the paths, so they widen with the
+    horizon. The random generator is seeded (``ForecastConfig.seed``): the same input gives the
+    same output. A schedule given without its series is taken as certain.
 
 Rounding
     Each day's expected remainder is rounded to cents (ROUND_HALF_UP) before it is added up, so
@@ -42,10 +43,10 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from budgetlm.analytics.forecast_paths import WEEK as WEEK
+from budgetlm.analytics.forecast_paths import interval_offsets, series_spreads
 from budgetlm.analytics.records import Account, ExpectedPayment, RecurringSeries, Txn
 from budgetlm.money import cents, format_money
-
-WEEK = 7
 
 Method = Literal["weekday_profile", "flat_mean", "no_history"]
 """How the day-to-day remainder was forecast: the full model, a flat mean for short histories,
@@ -76,6 +77,9 @@ class ForecastConfig:
     level and profile, once there are enough days for each tail to hold one; 1 disables it."""
     residual_weeks: int = 26
     """Weeks of past residuals that the interval simulation draws from."""
+    schedule_spread_payments: int = 12
+    """Latest past payments of each scheduled series whose day offsets and amounts the
+    interval simulation draws from."""
     min_history_days: int = 14
     """Fewer days of history than this: forecast a flat mean and say so."""
     interval: float = 0.8
@@ -232,33 +236,6 @@ def remainder_profile(
     return level + weight * (by_weekday - by_weekday.mean()), "weekday_profile"
 
 
-def simulate_offsets(
-    history: NDArray[np.float64], profile: NDArray[np.float64], horizon: int, config: ForecastConfig
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Lower and upper offsets of the cumulative remainder from its expected path, per day.
-
-    Whole weeks of residuals (history minus profile, weekday aligned) are drawn with
-    replacement and summed along each path (blocks of two or four weeks were tried and covered
-    less). Histories shorter than a week draw single days.
-    """
-    if history.size == 0 or horizon == 0:
-        return np.zeros(horizon), np.zeros(horizon)
-    rng = np.random.default_rng(config.seed)
-    weeks = min(config.residual_weeks, history.size // WEEK)
-    if weeks >= 1:
-        residuals = (history[-weeks * WEEK :].reshape(weeks, WEEK) - profile).reshape(-1)
-        blocks = -(-horizon // WEEK)
-        starts = rng.integers(0, weeks, size=(config.paths, blocks)) * WEEK
-        index = (starts[:, :, None] + np.arange(WEEK)).reshape(config.paths, -1)[:, :horizon]
-    else:
-        residuals = history - profile[0]
-        index = rng.integers(0, history.size, size=(config.paths, horizon))
-    paths = np.cumsum(residuals[index], axis=1)
-    tail = (1 - config.interval) / 2
-    low, high = np.quantile(paths, [tail, 1 - tail], axis=0)
-    return low, high
-
-
 def forecast_balance(
     transactions: Sequence[Txn],
     accounts: Sequence[Account],
@@ -267,6 +244,7 @@ def forecast_balance(
     *,
     scheduled: Sequence[ExpectedPayment],
     recurring_ids: frozenset[str],
+    series: Sequence[RecurringSeries] = (),
     threshold: Decimal | None = None,
     opening_balance: Decimal | None = None,
     config: ForecastConfig | None = None,
@@ -283,6 +261,9 @@ def forecast_balance(
             to leave out); those outside the horizon are ignored.
         recurring_ids: ``Txn.id`` of past payments of the scheduled series, which are therefore
             left out of the day-to-day remainder.
+        series: The series behind ``scheduled``: how far their past payments strayed from
+            their due dates and amounts widens the interval. Without them (or for payments of
+            other series) the schedule is taken as certain.
         threshold: Warn when the expected balance falls below this amount (besides zero).
         opening_balance: Balance at the end of ``today``; by default worked out from
             ``accounts`` and ``transactions``.
@@ -303,7 +284,10 @@ def forecast_balance(
     cash = cash_account_names(accounts, config)
     history = daily_remainder(transactions, today, cash, recurring_ids, window)
     profile, method = remainder_profile(history, config)
-    low, high = simulate_offsets(history, profile, days, config)
+    spreads = series_spreads(series, transactions, today, config.schedule_spread_payments)
+    low, high = interval_offsets(
+        history, profile, days, config, scheduled=scheduled, spreads=spreads, today=today
+    )
     projected = _project(today, days, opening_balance, profile, low, high, scheduled)
     minimum = min(projected, key=lambda d: d.expected_balance)
     if minimum.expected_balance >= opening_balance:
@@ -416,7 +400,7 @@ def recurring_schedule(
     days: int,
     config: ForecastConfig | None = None,
     series: Sequence[RecurringSeries] | None = None,
-) -> tuple[frozenset[str], tuple[ExpectedPayment, ...]]:
+) -> tuple[frozenset[str], tuple[ExpectedPayment, ...], tuple[RecurringSeries, ...]]:
     """The recurring schedule of the cash accounts, found by ``analytics.recurring``.
 
     Args:
@@ -428,18 +412,18 @@ def recurring_schedule(
         series: What ``find_recurring`` found in the history, when the caller already ran it.
 
     Returns:
-        The ids of the series' past payments and their expected payments over the ``days``
-        days after ``today``.
+        The ids of the series' past payments, their expected payments over the ``days``
+        days after ``today``, and the series (those on the cash accounts).
     """
     from budgetlm.analytics.recurring import expected_payments, find_recurring
 
     cash = cash_account_names(accounts, config or ForecastConfig())
     if series is None:
         series = find_recurring([t for t in transactions if t.date <= today], today)
-    series = [s for s in series if s.account in cash]
-    ids = frozenset(i for s in series for i in s.transaction_ids)
+    on_cash = tuple(s for s in series if s.account in cash)
+    ids = frozenset(i for s in on_cash for i in s.transaction_ids)
     start, end = today + timedelta(days=1), today + timedelta(days=days)
-    return ids, tuple(expected_payments(series, start, end))
+    return ids, tuple(expected_payments(on_cash, start, end)), on_cash
 
 
 def forecast_history(
@@ -454,7 +438,7 @@ def forecast_history(
 ) -> Forecast:
     """``forecast_balance`` with the schedule that ``analytics.recurring`` finds in the history
     (or ``series``, when the caller already found them)."""
-    ids, scheduled = recurring_schedule(transactions, accounts, today, days, config, series)
+    ids, scheduled, found = recurring_schedule(transactions, accounts, today, days, config, series)
     return forecast_balance(
         transactions,
         accounts,
@@ -462,6 +446,7 @@ def forecast_history(
         days,
         scheduled=scheduled,
         recurring_ids=ids,
+        series=found,
         threshold=threshold,
         config=config,
     )

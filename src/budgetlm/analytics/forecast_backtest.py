@@ -9,7 +9,8 @@ Schedules
     recurring ids and their real future payments (dates and amounts) the schedule. Irregular
     series (gig payouts) count as day-to-day flow, since nobody can schedule them.
     ``detected``: what ``analytics.recurring`` finds in the history up to ``T`` and the payments
-    it expects; this is what a user gets.
+    it expects; this is what a user gets. The series go to the forecast too, so the spread of
+    their past dates and amounts widens the interval (the oracle's payments are certain).
 
 Errors
     The target is the daily net flow of the cash accounts. Forecast and baseline share the
@@ -46,14 +47,15 @@ from budgetlm.analytics.forecast import (
     recurring_schedule,
 )
 from budgetlm.analytics.history import History, from_household
-from budgetlm.analytics.records import ExpectedPayment
+from budgetlm.analytics.records import ExpectedPayment, RecurringSeries
 
 if TYPE_CHECKING:
     from budgetlm.ledger.synth import Household
 
 ScheduleSource = Literal["oracle", "detected"]
-Schedule = tuple[frozenset[str], tuple[ExpectedPayment, ...]]
-"""Recurring ids of the history and the expected payments over the horizon."""
+Schedule = tuple[frozenset[str], tuple[ExpectedPayment, ...], tuple[RecurringSeries, ...]]
+"""Recurring ids of the history, the expected payments over the horizon and the series behind
+them (none for the oracle: its payments are certain)."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ def oracle_schedule(household: Household, history: History) -> Callable[[date, i
             for t, s in recurring
             if origin < t.date <= end and t.account in cash
         )
-        return ids, payments
+        return ids, payments, ()
 
     return schedule
 
@@ -182,11 +184,13 @@ def backtest_household(
     actual = daily_remainder(history.transactions, household.end, cash, frozenset(), 100_000)
     results = []
     for origin in origins:
-        ids, payments = schedule(origin, config.horizon)
+        ids, payments, series = schedule(origin, config.horizon)
         offset = actual.size - (household.end - origin).days
         truth = actual[offset : offset + config.horizon]
         results.append(
-            _score_origin(seed, origin, history, ids, payments, truth, config, forecast_config)
+            _score_origin(
+                seed, origin, history, (ids, payments, series), truth, config, forecast_config
+            )
         )
     return results
 
@@ -195,13 +199,13 @@ def _score_origin(
     seed: int,
     origin: date,
     history: History,
-    ids: frozenset[str],
-    payments: tuple[ExpectedPayment, ...],
+    schedule: Schedule,
     truth: NDArray[np.float64],
     config: BacktestConfig,
     forecast_config: ForecastConfig,
 ) -> OriginResult:
     txns = history.transactions
+    ids, payments, series = schedule
     forecast = forecast_balance(
         txns,
         history.accounts,
@@ -209,6 +213,7 @@ def _score_origin(
         config.horizon,
         scheduled=payments,
         recurring_ids=ids,
+        series=series,
         config=forecast_config,
     )
     cash = cash_account_names(history.accounts, forecast_config)
