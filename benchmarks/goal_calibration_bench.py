@@ -24,8 +24,9 @@ from datetime import date
 
 import numpy as np
 
-from budgetlm.analytics.goals import GoalConfig, bootstrap_paths, monthly_net_saving
+from budgetlm.analytics.goals import GoalConfig, monthly_net_saving
 from budgetlm.analytics.history import from_household
+from budgetlm.analytics.saving_paths import bootstrap_paths
 from budgetlm.ledger.synth import PERSONAS, Persona, generate_household, random_persona
 
 

@@ -43,9 +43,15 @@ from decimal import Decimal
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from budgetlm.analytics.records import Txn
+from budgetlm.analytics.saving_paths import (
+    Floats,
+    balances,
+    bootstrap_paths,
+    extra_needed,
+    final_balances,
+)
 from budgetlm.money import cents, format_money
 
 Z_95 = 1.959963984540054
@@ -53,7 +59,6 @@ Z_95 = 1.959963984540054
 MILESTONES = (0.25, 0.5, 0.75, 1.0)
 """Shares of the target whose dates are reported."""
 
-Floats = npt.NDArray[np.float64]
 GoalStatus = Literal["on_track", "at_risk", "reached", "past_due", "no_history"]
 """``on_track``: the chance reaches the chosen probability; ``at_risk``: it does not."""
 
@@ -229,83 +234,6 @@ def _months_until(today: date, until: date) -> list[date]:
     return ends
 
 
-def bootstrap_paths(
-    savings: Sequence[float], months: int, config: GoalConfig, rng: np.random.Generator
-) -> Floats:
-    """Simulated future monthly savings, shape ``(simulations, months)``, by block bootstrap.
-
-    With ``config.bayesian`` each path first draws Dirichlet(1, ..., 1) weights over the past
-    months (the Bayesian bootstrap) and picks its block starts with them, so paths also differ in
-    their long-run average as a short history leaves it uncertain.
-    """
-    history = np.asarray(savings, dtype=np.float64)
-    n = len(history)
-    block = max(1, min(config.block_months, n))
-    blocks = -(-months // block)
-    if config.bayesian:
-        weights = rng.dirichlet(np.ones(n), size=config.simulations)  # (N, n)
-        cumulative = np.cumsum(weights, axis=1)
-        # Drawn month by month, so a path's first months are the same whatever the horizon.
-        draws = rng.random((blocks, config.simulations)).T[:, :, None]  # (N, blocks, 1)
-        starts = (draws > cumulative[:, None, :]).sum(axis=2)  # (N, blocks)
-        starts = np.minimum(starts, n - 1)
-    else:
-        starts = rng.integers(0, n, size=(blocks, config.simulations)).T
-    index = (starts[:, :, None] + np.arange(block)) % n  # (N, blocks, block)
-    paths: Floats = history[index.reshape(config.simulations, -1)[:, :months]]
-    return paths
-
-
-def _balances(current: float, flows: Floats) -> Floats:
-    """Goal balance after each month, never below zero; shape like ``flows``.
-
-    The balance follows ``b[t] = max(0, b[t-1] + flows[t])`` from ``b[0] = current``, whose
-    solution is ``S[t] - min(-current, min(S[1..t]))`` with ``S`` the running sum of the flows:
-    two vectorized passes instead of a loop over months.
-    """
-    totals = np.cumsum(flows, axis=1)
-    lowest = np.minimum.accumulate(totals, axis=1)
-    balances: Floats = totals - np.minimum(-current, lowest)
-    return balances
-
-
-def _final_balances(current: float, totals: Floats, extra: float = 0.0) -> Floats:
-    """The last column of ``_balances`` with ``extra`` more saved every month, from the running
-    sums ``totals = cumsum(flows)`` (adding ``extra`` a month adds ``extra * k`` to the k-th)."""
-    if extra:
-        totals = totals + extra * np.arange(1, totals.shape[1] + 1)
-    final: Floats = totals[:, -1] - np.minimum(-current, totals.min(axis=1))
-    return final
-
-
-def _success(current: float, totals: Floats, target: float, extra: float) -> npt.NDArray[np.bool_]:
-    """Whether each path holds ``target`` at its end with ``extra`` a month (``totals`` as in
-    ``_final_balances``)."""
-    return _final_balances(current, totals, extra) >= target - 0.005
-
-
-def _extra_needed(current: float, flows: Floats, target: float, probability: float) -> Decimal:
-    """Smallest extra monthly saving in whole cents reaching ``probability``, by bisection.
-
-    The same paths are tried for every amount (common random numbers), so the share of paths
-    that succeed never falls as the amount grows and the bisection finds the exact cent.
-    """
-    totals = np.cumsum(flows, axis=1)
-    if _success(current, totals, target, 0.0).mean() >= probability:
-        return Decimal(0)
-    months = flows.shape[1]
-    # Enough for the worst path even if every month were its worst: this amount succeeds.
-    bound = (target - current) / months + max(0.0, -float(flows.min())) + 0.01
-    low, high = 0, math.ceil(bound * 100)  # cents: low fails, high succeeds
-    while high - low > 1:
-        middle = (low + high) // 2
-        if _success(current, totals, target, middle / 100).mean() >= probability:
-            high = middle
-        else:
-            low = middle
-    return Decimal(high) / 100
-
-
 def _milestones(
     goal: SavingsGoal, balances: Floats, ends: list[date], today: date
 ) -> tuple[Milestone, ...]:
@@ -404,7 +332,7 @@ def _check(
     horizon = _months_until(today, add_months_end(today, max(months_left, config.horizon_months)))
     flows = paths[:, : len(horizon)]
     current, target = float(goal.current), float(goal.target)
-    milestones = _milestones(goal, _balances(current, flows), horizon, today)
+    milestones = _milestones(goal, balances(current, flows), horizon, today)
     notes = _notes(history, mean)
     if months_left == 0:
         message = f"The target date {goal.target_date} has passed and the goal was not reached."
@@ -412,9 +340,9 @@ def _check(
             goal, "past_due", message, 0, len(history), mean, None, None, None, milestones, notes
         )
     window = flows[:, :months_left]
-    final = _final_balances(current, np.cumsum(window, axis=1))
+    final = final_balances(current, np.cumsum(window, axis=1))
     chance = wilson_interval(int((final >= target - 0.005).sum()), config.simulations)
-    extra = _extra_needed(current, window, target, config.probability)
+    extra = extra_needed(current, window, target, config.probability)
     median = cents(float(np.median(final)))
     on_track = chance.estimate >= config.probability
     shown = format_money(goal.target)
