@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             past, history.accounts, today, 60, series=series
         ),
         "budget recommendation": lambda: recommend_budget(history, today, goals),
-        "budget status": lambda: budget_status(past, household.budgets, today),
+        "budget status": lambda: budget_status(past, household.budgets, today, recurring=series),
         f"goal checks ({len(goals)})": lambda: check_goals(goals, past, today),
         f"debt plans ({len(debts)} debts, 3 strategies)": lambda: compare_strategies(
             debts, Decimal(100), today

@@ -58,11 +58,13 @@ def test_status_shows_pace_mid_month(household: Cli) -> None:
     status = cli.json("budget", "status", "--today", "2026-06-15")
     assert (status["month"], status["elapsed"]) == ("2026-06-01", "0.5000")
     [dining] = status["lines"]
+    # The same 600 at Bistro 21 on the 3rd of every month is a recurring series, so it is
+    # projected by its schedule (paid, nothing more due), not doubled pro rata to 1,200.
     assert (dining["spent"], dining["pace"], dining["projected"], dining["status"]) == (
         "600.00",
-        "2.00",
-        "1200.00",
-        "ahead of pace",
+        "1.00",
+        "600.00",
+        "on track",
     )
     assert [u["category"] for u in status["unbudgeted"]] == ["Rent", "Shopping"]
     shown = cli.json("budget", "show", "--month", "2026-06", "--today", "2026-06-30")

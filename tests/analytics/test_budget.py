@@ -12,6 +12,7 @@ from budgetlm.analytics.budget_status import budget_status
 from budgetlm.analytics.history import History, from_household
 from budgetlm.analytics.months import MonthlyBudget
 from budgetlm.analytics.records import CategoryGroup, Txn
+from budgetlm.analytics.recurring import find_recurring
 from budgetlm.ledger.synth import SynthGoal, generate_household
 
 TODAY = date(2026, 7, 10)
@@ -282,3 +283,25 @@ def test_a_past_month_is_judged_whole_and_a_future_one_not_at_all() -> None:
     assert (groceries.spent, groceries.pace, groceries.projected) == (390, Decimal("0.98"), 390)
     future = budget_status(SEPTEMBER, BUDGETS, date(2026, 8, 15), month=date(2026, 9, 1))
     assert future.elapsed == 0 and all(s.spent == 0 and s.pace is None for s in future.lines)
+
+
+def test_scheduled_bills_are_projected_by_their_dates_not_pro_rata() -> None:
+    history = [
+        Txn(f"r{m}", date(2026, m, 1), Decimal("-1500.00"), "Oak Property", "Checking", "Rent",
+            "need")
+        for m in range(1, 10)
+    ] + [
+        Txn(f"w{m}", date(2026, m, 20), Decimal("-60.00"), "City Water", "Checking", "Utilities",
+            "need")
+        for m in range(1, 9)
+    ]  # fmt: skip
+    today = date(2026, 9, 10)  # rent paid on the 1st; the water bill is due on the 20th
+    budgets = [MonthlyBudget("Rent", date(2026, 9, 1), Decimal(1500)),
+               MonthlyBudget("Utilities", date(2026, 9, 1), Decimal(60))]  # fmt: skip
+    naive = {s.category: s for s in budget_status(history, budgets, today).lines}
+    assert naive["Rent"].status == "ahead of pace"  # 1,500 by a third of the month, pro rata
+    series = find_recurring(history, today)
+    aware = {s.category: s for s in budget_status(history, budgets, today, recurring=series).lines}
+    rent, water = aware["Rent"], aware["Utilities"]
+    assert (rent.pace, rent.projected, rent.status) == (Decimal("1.00"), 1500, "on track")
+    assert (water.spent, water.projected, water.pace) == (0, 60, Decimal("1.00"))  # still due

@@ -1,19 +1,20 @@
 """How a month is going against its budgets: spent, remaining and pace per category.
 
 Spent is the category's net outflow in the month up to today (refunds netted, as the ledger's
-``budget_lines``). Pace compares it with the budget's pro-rata share of the month elapsed, days
-counted up to and including today: ``pace = spent / (budget * elapsed)``, so 1.00 is exactly on
-pace. The projection carries the month's daily rate to its end (``spent / elapsed``). Fixed bills
-paid early in the month read as ahead of pace until the month catches up; the projection says
-the same, so read both with the bill's date in mind.
+``budget_lines``). The projection is the month-end spend: recurring payments as scheduled (paid
+ones, plus those still due this month) and the rest carried to the month's end at its daily
+rate so far (days counted up to and including today). Pace is the projection over the budget,
+so 1.00 ends the month exactly on budget; without recurring series it is the classic
+``spent / (budget * elapsed)``. Given the series, rent paid on the 1st is not "ahead of pace"
+on the 10th.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
@@ -23,7 +24,7 @@ from budgetlm.analytics.months import (
     BudgetLike,
     is_spending_category,
 )
-from budgetlm.analytics.records import CategoryGroup, Txn
+from budgetlm.analytics.records import CategoryGroup, ExpectedPayment, RecurringSeries, Txn
 from budgetlm.analytics.schedule import add_months
 from budgetlm.money import cents
 
@@ -48,10 +49,10 @@ class CategoryStatus:
     percent_used: Decimal | None
     """Spent as a percentage of the budget, 1 place; None for a zero budget."""
     pace: Decimal | None
-    """Spent over the budget's pro-rata share of the elapsed month, 2 places (1 = exactly on
-    pace); None when the month has not started or the budget is zero."""
+    """Projected month-end spend over the budget, 2 places (1 = exactly on budget); None when
+    the month has not started or the budget is zero."""
     projected: Decimal
-    """Month-end spend if spending goes on at the same daily rate."""
+    """Month-end spend: scheduled payments plus the rest at its daily rate so far."""
     status: Pace
     """``over budget`` when spent exceeds the budget; ``ahead of pace`` when pace exceeds 1 by
     more than ``PACE_TOLERANCE``; else ``on track``."""
@@ -103,6 +104,8 @@ def budget_status(
     budgets: Iterable[BudgetLike],
     today: date,
     month: date | None = None,
+    *,
+    recurring: Sequence[RecurringSeries] = (),
 ) -> BudgetStatus:
     """Spent, remaining and pace per budgeted category for ``month`` (default today's).
 
@@ -111,18 +114,30 @@ def budget_status(
         budgets: Budgets of any months; those of ``month`` are used.
         today: The day the month is judged at.
         month: Any day of the month to report.
+        recurring: Recurring series (``analytics.recurring``). Their payments are projected
+            by their schedule, not pro rata: rent paid on the 1st is not "ahead of pace" on
+            the 10th, and a bill still due this month counts before it posts.
     """
     first = (month or today).replace(day=1)
     as_of, elapsed = month_elapsed(first, today)
+    scheduled_ids = {i for s in recurring for i in s.transaction_ids}
     spent: dict[str, Decimal] = defaultdict(Decimal)
+    paid: dict[str, Decimal] = defaultdict(Decimal)  # recurring payments already made
+    due: dict[str, Decimal] = defaultdict(Decimal)  # recurring payments still to come
     groups: dict[str, CategoryGroup] = {}
     for t in transactions:
         if first <= t.date <= as_of and (t.category is not None or is_spending_category(t)):
             name = t.category or UNCATEGORIZED
             spent[name] -= t.amount
             groups[name] = t.group or "want"
+            if t.id in scheduled_ids:
+                paid[name] -= t.amount
+    for payment in _still_due(recurring, as_of, add_months(first, 1)):
+        due[payment.category or UNCATEGORIZED] -= payment.amount
     budgeted = {b.category: b.amount for b in budgets if b.month.replace(day=1) == first}
-    lines = tuple(_line(c, budgeted[c], spent[c], elapsed) for c in sorted(budgeted))
+    lines = tuple(
+        _line(c, budgeted[c], spent[c], paid[c], due[c], elapsed) for c in sorted(budgeted)
+    )
     unbudgeted = sorted(
         (
             UnbudgetedSpending(c, groups[c], v)
@@ -142,14 +157,34 @@ def budget_status(
     )
 
 
-def _line(category: str, budget: Decimal, spent: Decimal, elapsed: Decimal) -> CategoryStatus:
-    due = budget * elapsed
-    pace = (spent / due).quantize(Decimal("0.01"), ROUND_HALF_UP) if due > 0 else None
+def _still_due(
+    recurring: Sequence[RecurringSeries], as_of: date, next_month: date
+) -> list[ExpectedPayment]:
+    """Outflows of the series expected after ``as_of`` and before ``next_month``."""
+    if not recurring or as_of + timedelta(days=1) >= next_month:
+        return []
+    from budgetlm.analytics.recurring import expected_payments
+
+    due = expected_payments(recurring, as_of + timedelta(days=1), next_month - timedelta(days=1))
+    return [p for p in due if p.amount < 0]
+
+
+def _line(
+    category: str, budget: Decimal, spent: Decimal, paid: Decimal, due: Decimal, elapsed: Decimal
+) -> CategoryStatus:
+    """``paid`` and ``due``: the category's recurring payments made and still expected."""
+    other = spent - paid  # day-to-day spending, carried to month end at its daily rate
+    month_end = paid + due + (other / elapsed if elapsed > 0 else other)
+    pace = (
+        (month_end / budget).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        if budget > 0 and elapsed > 0
+        else None
+    )
     status: Pace = "on track"
     if spent > budget:
         status = "over budget"
     elif pace is not None and pace > 1 + PACE_TOLERANCE:
         status = "ahead of pace"
     percent = (spent * 100 / budget).quantize(Decimal("0.1"), ROUND_HALF_UP) if budget > 0 else None
-    projected = cents(spent / elapsed) if elapsed > 0 else spent
+    projected = cents(month_end) if elapsed > 0 else spent
     return CategoryStatus(category, budget, spent, budget - spent, percent, pace, projected, status)

@@ -151,7 +151,7 @@ def household_insights(
     since = today - timedelta(days=cfg.recent_days)
     return compose(
         today,
-        status=budget_status(past, list(budgets), today),
+        status=budget_status(past, list(budgets), today, recurring=series),
         anomalies=find_anomalies(past, today, recurring=series, since=since),
         series=series,
         upcoming=expected_payments(series, today + timedelta(days=1), today + timedelta(30)),

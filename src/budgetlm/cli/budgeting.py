@@ -93,7 +93,11 @@ def budget_status(
     with ledger_session(context) as ledger:
         history = from_ledger(ledger)
         budgets = ledger_budgets(ledger, (first,))
-    status = compute_status(history.transactions, budgets, context.today, first)
+    from budgetlm.analytics.recurring import find_recurring
+
+    seen = [t for t in history.transactions if t.date <= context.today]
+    series = find_recurring(seen, context.today)
+    status = compute_status(history.transactions, budgets, context.today, first, recurring=series)
     emit(as_json, asdict(status), lambda: _render_status(status))
 
 
