@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Protocol
 
-from budgetlm.categorize.features import paused_gc
 from budgetlm.categorize.normalize import payee_key
+from budgetlm.categorize.paused_gc import paused_gc
 from budgetlm.categorize.records import Prediction, TransactionText
 from budgetlm.categorize.rules import Rule, first_match, in_priority_order
 

@@ -33,10 +33,8 @@ Descriptions are cut to ``max_chars`` characters, so a 10 kB memo costs what a n
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -45,6 +43,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction import FeatureHasher
 
+from budgetlm.categorize.paused_gc import paused_gc
 from budgetlm.categorize.records import TransactionText
 
 PayeeFn = Callable[[str], str]
@@ -325,25 +324,6 @@ def _hint_id(name: str, vocab: dict[str, int]) -> int:
 
     category = known_category(name)
     return -1 if category is None else vocab.setdefault("k" + category, len(vocab))
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch is featurized.
-
-    A batch builds tens of thousands of lists and tuples that live until it ends and can never
-    form a cycle; each few hundred of them start a collection, and the later ones rescan the
-    whole heap. On 50k rows that was a fifth of the time, spent finding nothing. Reference
-    counting still frees everything as usual.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _clean(text: str, max_chars: int) -> str:
