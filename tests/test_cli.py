@@ -203,3 +203,15 @@ def test_the_cli_works_on_postgresql(
     assert account["balance"] == "2479.50"
     cli("budget", "set", "Groceries", "100", "--month", "2026-03")
     assert cli.json("budget", "show", "--month", "2026-03")[0]["budgeted"] == "100.00"
+
+
+def test_starting_the_cli_loads_no_model_libraries() -> None:
+    """Every command pays for what ``import budgetlm.cli`` loads: scikit-learn, SciPy and the
+    model libraries wait until a command needs them (they once cost a second per command)."""
+    import subprocess
+    import sys
+
+    probe = "import sys, budgetlm.cli; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True,
+                                text=True).stdout.split())  # fmt: skip
+    assert not loaded & {"sklearn", "scipy", "torch", "transformers", "alembic"}
