@@ -206,7 +206,7 @@ def test_the_cli_works_on_postgresql(
 
 
 def test_starting_the_cli_loads_no_model_libraries() -> None:
-    """Every command pays for what ``import budgetlm.cli`` loads: scikit-learn, SciPy and the
+    """Every command pays for what ``import budgetlm.cli`` loads: numpy, scikit-learn, SciPy and the
     model libraries wait until a command needs them (they once cost a second per command)."""
     import subprocess
     import sys
@@ -214,4 +214,4 @@ def test_starting_the_cli_loads_no_model_libraries() -> None:
     probe = "import sys, budgetlm.cli; print(' '.join(sorted(sys.modules)))"
     loaded = set(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True,
                                 text=True).stdout.split())  # fmt: skip
-    assert not loaded & {"sklearn", "scipy", "torch", "transformers", "alembic"}
+    assert not loaded & {"numpy", "sklearn", "scipy", "torch", "transformers", "alembic"}

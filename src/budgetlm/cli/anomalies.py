@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from budgetlm.analytics.anomalies import Anomaly, find_anomalies
 from budgetlm.analytics.history import from_ledger
 from budgetlm.cli.common import (
     DbOption,
@@ -24,6 +23,9 @@ from budgetlm.cli.common import (
 from budgetlm.ledger.store import DEFAULT_WORKSPACE
 from budgetlm.money import format_money
 
+if TYPE_CHECKING:
+    from budgetlm.analytics.anomalies import Anomaly
+
 
 def anomalies(
     days: Annotated[
@@ -35,6 +37,7 @@ def anomalies(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Unusual spending: big purchases, duplicate charges and bill spikes, with the reason."""
+    from budgetlm.analytics.anomalies import find_anomalies
     from budgetlm.analytics.recurring import find_recurring
 
     context = open_context(db, today, workspace)

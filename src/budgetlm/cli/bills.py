@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from budgetlm.analytics.history import from_ledger
-from budgetlm.analytics.recurring import expected_payments, find_recurring
 from budgetlm.cli.common import (
     DbOption,
     JsonOption,
@@ -39,6 +38,8 @@ def bills(
     """Recurring series found in the history, or (with --days) the payments coming up."""
     if days is not None and days < 1:
         raise InputError(f"--days must be at least 1, not {days}", source="--days")
+    from budgetlm.analytics.recurring import expected_payments, find_recurring
+
     context = open_context(db, today, workspace)
     with ledger_session(context) as ledger:
         history = from_ledger(ledger)

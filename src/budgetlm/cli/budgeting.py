@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from budgetlm.analytics.budget import BudgetConfig, BudgetRecommendation, recommend_budget
-from budgetlm.analytics.budget_status import BudgetStatus
-from budgetlm.analytics.budget_status import budget_status as compute_status
-from budgetlm.analytics.health import UNITS, HealthFeatures, health_features
-from budgetlm.analytics.history import History, from_ledger
-from budgetlm.analytics.months import MonthlyBudget, window_months
+from budgetlm.analytics.history import from_ledger
 from budgetlm.cli.common import (
     DbOption,
     JsonOption,
@@ -31,6 +26,12 @@ from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.store import DEFAULT_WORKSPACE
 from budgetlm.money import format_money
 
+if TYPE_CHECKING:
+    from budgetlm.analytics.budget import BudgetRecommendation
+    from budgetlm.analytics.budget_status import BudgetStatus
+    from budgetlm.analytics.health import HealthFeatures
+    from budgetlm.analytics.months import MonthlyBudget
+
 MonthsOption = Annotated[
     int, typer.Option("--months", min=1, max=36, help="Full months of history to look at.")
 ]
@@ -38,6 +39,8 @@ MonthsOption = Annotated[
 
 def ledger_budgets(ledger: Ledger, months: tuple[date, ...]) -> list[MonthlyBudget]:
     """The ledger's budgets of ``months``."""
+    from budgetlm.analytics.months import MonthlyBudget
+
     return [
         MonthlyBudget(line.category, line.month, line.budgeted)
         for month in months
@@ -53,6 +56,8 @@ def budget_recommend(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Recommend monthly budgets from your history and goals, each line explained."""
+    from budgetlm.analytics.budget import BudgetConfig, recommend_budget
+
     context = open_context(db, today, workspace)
     with ledger_session(context) as ledger:
         history, goals = from_ledger(ledger), ledger.goals()
@@ -93,6 +98,7 @@ def budget_status(
     with ledger_session(context) as ledger:
         history = from_ledger(ledger)
         budgets = ledger_budgets(ledger, (first,))
+    from budgetlm.analytics.budget_status import budget_status as compute_status
     from budgetlm.analytics.recurring import find_recurring
 
     seen = [t for t in history.transactions if t.date <= context.today]
@@ -138,9 +144,12 @@ def health(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Financial health features: savings rate, debt load, volatility, emergency fund…"""
+    from budgetlm.analytics.health import HealthFeatures, health_features
+    from budgetlm.analytics.months import window_months
+
     context = open_context(db, today, workspace)
     with ledger_session(context) as ledger:
-        history: History = from_ledger(ledger)
+        history = from_ledger(ledger)
         budgets = ledger_budgets(ledger, window_months(history, context.today, months))
         features = health_features(
             history, context.today, debts=ledger.debts(), budgets=budgets, months=months
@@ -150,6 +159,8 @@ def health(
 
 
 def _render_health(features: HealthFeatures) -> None:
+    from budgetlm.analytics.health import UNITS
+
     print_table(
         f"Financial health over {features.months} months",
         ["Feature", "Value", "Unit"],

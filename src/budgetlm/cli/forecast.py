@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from budgetlm.analytics.forecast import Forecast, ForecastConfig, ForecastDay, forecast_history
 from budgetlm.analytics.history import from_ledger
 from budgetlm.analytics.records import ExpectedPayment
 from budgetlm.cli.common import (
@@ -28,6 +27,9 @@ from budgetlm.errors import InputError
 from budgetlm.ledger.store import DEFAULT_WORKSPACE
 from budgetlm.money import format_money
 
+if TYPE_CHECKING:
+    from budgetlm.analytics.forecast import Forecast, ForecastDay
+
 
 def forecast(
     days: Annotated[int, typer.Option(min=1, max=366, help="Days to project.")] = 60,
@@ -44,6 +46,8 @@ def forecast(
     line = None if threshold is None else parse_decimal(threshold, "--threshold")
     if line is not None and line < 0:
         raise InputError("the threshold must be zero or more", source="--threshold")
+    from budgetlm.analytics.forecast import ForecastConfig, forecast_history
+
     config = ForecastConfig()
     context = open_context(db, today, workspace)
     with ledger_session(context) as ledger:

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from budgetlm.analytics.goals import SavingsGoal
 from budgetlm.analytics.history import from_ledger
 from budgetlm.analytics.insights import Insight, InsightConfig, household_insights
 from budgetlm.cli.budgeting import ledger_budgets
@@ -56,6 +55,8 @@ def insights(
 
 def ledger_insights(ledger: Ledger, today: date, config: InsightConfig) -> list[Insight]:
     """The insights of a ledger workspace: its history, this month's budgets and its goals."""
+    from budgetlm.analytics.goals import SavingsGoal
+
     history = from_ledger(ledger)
     budgets = ledger_budgets(ledger, (month_start(today),))
     goals = [SavingsGoal(g.name, g.target, g.target_date, g.current) for g in ledger.goals()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -17,7 +17,6 @@ from budgetlm.analytics.debt import (
     compare_strategies,
     plan_payoff,
 )
-from budgetlm.analytics.goals import GoalCheck, GoalConfig, SavingsGoal, check_goals
 from budgetlm.analytics.history import from_ledger
 from budgetlm.cli.common import (
     DbOption,
@@ -34,6 +33,9 @@ from budgetlm.cli.common import (
 from budgetlm.errors import InputError, NotFoundError
 from budgetlm.ledger.store import DEFAULT_WORKSPACE
 from budgetlm.money import format_money
+
+if TYPE_CHECKING:
+    from budgetlm.analytics.goals import GoalCheck, SavingsGoal
 
 
 def _strategy(value: str) -> Strategy:
@@ -299,6 +301,8 @@ def goal_check(
         raise InputError("give between 100 and 1,000,000 simulations", source="--simulations")
     if not 0 < share <= 100:
         raise InputError("give a percent above 0 and at most 100", source="--share")
+    from budgetlm.analytics.goals import GoalConfig, SavingsGoal, check_goals
+
     config = GoalConfig(
         probability=probability, simulations=simulations, seed=seed, share=share / 100
     )
