@@ -12,6 +12,7 @@ import pytest
 from budgetlm.analytics.history import from_household
 from budgetlm.analytics.records import RecurringSeries, Txn
 from budgetlm.analytics.recurring import RecurringConfig, expected_payments, find_recurring
+from budgetlm.analytics.schedule import series_schedule
 from budgetlm.ledger.synth import PERSONAS, generate_household, random_persona
 
 
@@ -219,6 +220,21 @@ def test_expected_payments_follow_the_anchor_and_shift_fields() -> None:
         date(2028, 3, 31),
         date(2028, 5, 1),  # Apr 30 2028 is a Sunday
     ]
+
+
+def test_a_weekly_phase_of_zero_is_a_rule_not_unknown() -> None:
+    # Phase 0 is a Sunday (date.toordinal() % 7 == 0); the fields say "the Friday before".
+    sunday = date(2026, 3, 1)
+    assert sunday.toordinal() % 7 == 0
+    weekly = RecurringSeries(
+        id="club", payee="Chess Club", category="Entertainment", account="Checking",
+        cadence="weekly", typical_amount=Decimal("-10.00"), last_date=date(2026, 2, 27),
+        last_amount=Decimal("-10.00"), next_date=date(2026, 3, 6),
+        next_amount=Decimal("-10.00"), confidence=0.9, transaction_ids=(), anchor=0,
+        shift="previous",
+    )  # fmt: skip
+    schedule = series_schedule(weekly)
+    assert (schedule.anchor, schedule.shift) == (0, "previous")
 
 
 def test_find_recurring_reports_the_fitted_anchor_and_shift() -> None:

@@ -419,7 +419,7 @@ def recurring_schedule(
 
     cash = cash_account_names(accounts, config or ForecastConfig())
     if series is None:
-        series = find_recurring([t for t in transactions if t.date <= today], today)
+        series = find_recurring(transactions, today)
     on_cash = tuple(s for s in series if s.account in cash)
     ids = frozenset(i for s in on_cash for i in s.transaction_ids)
     start, end = today + timedelta(days=1), today + timedelta(days=days)

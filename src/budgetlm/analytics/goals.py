@@ -52,6 +52,7 @@ from budgetlm.analytics.saving_paths import (
     extra_needed,
     final_balances,
 )
+from budgetlm.analytics.schedule import add_months
 from budgetlm.money import cents, format_money
 
 Z_95 = 1.959963984540054
@@ -191,10 +192,6 @@ def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def _next_month(first: date) -> date:
-    return (first + timedelta(days=32)).replace(day=1)
-
-
 def monthly_net_saving(
     transactions: Iterable[Txn], today: date, start_slack_days: int = 3
 ) -> tuple[MonthlySaving, ...]:
@@ -213,14 +210,14 @@ def monthly_net_saving(
     earliest = min(days)
     first = earliest.replace(day=1)
     if earliest.day > 1 + start_slack_days:
-        first = _next_month(first)
-    last = today.replace(day=1) if today != month_end(today) else _next_month(today.replace(day=1))
+        first = add_months(first, 1)
+    last = today.replace(day=1) if today != month_end(today) else add_months(today, 1)
     # A ledger not updated lately has no data for its last months, not months of zero saving.
-    last = min(last, _next_month(max(days).replace(day=1)))
+    last = min(last, add_months(max(days), 1))
     months = []
     while first < last:
         months.append(MonthlySaving(first, totals.get(first, Decimal(0))))
-        first = _next_month(first)
+        first = add_months(first, 1)
     return tuple(months)
 
 
@@ -300,15 +297,15 @@ def check_goals(
     history = monthly_net_saving(transactions, today, config.start_slack_days)
     flows: Floats | None = None
     if goals and len(history) >= max(1, config.min_history_months):
-        longest = max(max(_horizon(today, g, config) for g in goals), 1)
+        longest = max(max(len(_horizon(today, g, config)) for g in goals), 1)
         flows = _future_flows(history, longest, today, config)
     return [_check(goal, history, flows, today, config) for goal in goals]
 
 
-def _horizon(today: date, goal: SavingsGoal, config: GoalConfig) -> int:
-    """Months simulated for ``goal``: to its date, and at least ``horizon_months``."""
+def _horizon(today: date, goal: SavingsGoal, config: GoalConfig) -> list[date]:
+    """Month ends simulated for ``goal``: to its date, and at least ``horizon_months``."""
     months_left = len(_months_until(today, goal.target_date))
-    return len(_months_until(today, add_months_end(today, max(months_left, config.horizon_months))))
+    return _months_until(today, add_months_end(today, max(months_left, config.horizon_months)))
 
 
 def _check(
@@ -329,7 +326,7 @@ def _check(
             f"at least {config.min_history_months} needed."
         )
         return _without_simulation(goal, "no_history", message, history, today)
-    horizon = _months_until(today, add_months_end(today, max(months_left, config.horizon_months)))
+    horizon = _horizon(today, goal, config)
     flows = paths[:, : len(horizon)]
     current, target = float(goal.current), float(goal.target)
     milestones = _milestones(goal, balances(current, flows), horizon, today)
@@ -378,8 +375,7 @@ def _mean(history: Sequence[MonthlySaving]) -> Decimal | None:
 
 def add_months_end(day: date, months: int) -> date:
     """Month end ``months`` months after ``day``'s month."""
-    index = day.year * 12 + day.month - 1 + months
-    return month_end(date(index // 12, index % 12 + 1, 1))
+    return month_end(add_months(day, months))
 
 
 def _first_month_weight(today: date) -> float:

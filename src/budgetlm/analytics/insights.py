@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from budgetlm.analytics.records import ExpectedPayment, RecurringSeries
+from budgetlm.ledger.repository import next_month
 from budgetlm.money import format_money
 
 if TYPE_CHECKING:
@@ -182,8 +183,7 @@ def _shortfall(forecast: Forecast) -> Iterable[Insight]:
 
 
 def _budget(status: BudgetStatus) -> Iterable[Insight]:
-    next_month = (status.month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    days_left = (next_month - status.as_of).days - 1
+    days_left = (next_month(status.month) - status.as_of).days - 1
     for line in status.lines:
         if line.status == "on track" or line.budgeted <= 0:
             continue

@@ -112,10 +112,11 @@ class RecurringSeries:
     """Typical amount before the latest price change, None when the price never changed."""
     price_changed_on: date | None = None
     """Date of the first payment at the current price, when it changed."""
-    anchor: int = 0
+    anchor: int | None = None
     """The due-date rule: day of the month (1-31; 31 means the last day, so it clamps) for
     monthly, quarterly and yearly series; for weekly and biweekly ones the phase, i.e. a due
-    date's ``toordinal()`` modulo 7 or 14. 0 when unknown (then ``next_date`` alone anchors)."""
+    date's ``toordinal()`` modulo 7 or 14 (0 is a valid phase). None when unknown (then
+    ``next_date`` alone anchors)."""
     shift: Shift = "none"
     """Where a due date on a weekend posts (see ``Shift``)."""
 

@@ -200,7 +200,7 @@ def series_schedule(series: RecurringSeries) -> Schedule:
     next date's day and the usual rule for the direction (the business day before for income,
     after for bills).
     """
-    if series.anchor:
+    if series.anchor is not None:
         return Schedule(series.cadence, series.anchor, series.shift)
     inflow = series.typical_amount > 0
     usual: Shift = "previous" if inflow else "next"

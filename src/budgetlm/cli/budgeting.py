@@ -101,8 +101,7 @@ def budget_status(
     from budgetlm.analytics.budget_status import budget_status as compute_status
     from budgetlm.analytics.recurring import find_recurring
 
-    seen = [t for t in history.transactions if t.date <= context.today]
-    series = find_recurring(seen, context.today)
+    series = find_recurring(history.transactions, context.today)
     status = compute_status(history.transactions, budgets, context.today, first, recurring=series)
     emit(as_json, asdict(status), lambda: _render_status(status))
 
