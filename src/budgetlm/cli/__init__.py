@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from budgetlm.cli.anomalies import anomalies
+from budgetlm.cli.assistant import ask, chat, lm_app
 from budgetlm.cli.bills import bills
 from budgetlm.cli.budgeting import budget_recommend, budget_status, health
 from budgetlm.cli.categorize import categorize_app, rules_app
@@ -50,6 +51,9 @@ debt_app.command("plan")(debt_plan)
 goal_app.command("check")(goal_check)
 app.command("forecast")(forecast)
 app.command("anomalies")(anomalies)
+app.command()(ask)
+app.command()(chat)
+app.add_typer(lm_app, name="lm")
 
 
 def main() -> None:

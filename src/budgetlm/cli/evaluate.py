@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -51,3 +52,92 @@ def eval_categorize(
             print_table(title, ["metric", *methods], rows, right=list(methods))
 
     emit(as_json, report.to_dict(), render)
+
+
+@eval_app.command("assistant")
+def eval_assistant(
+    model: Annotated[
+        str, typer.Option(help="micro, micro:DIR, hf:PATH[+ADAPTER] or openai:BASE_URL.")
+    ] = "micro",
+    conversations: Annotated[
+        int, typer.Option(min=10, help="Held-out test conversations to generate and score.")
+    ] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the test corpus.")] = 0,
+    questions: Annotated[
+        Path | None,
+        typer.Option(help="A human-written question set (YAML with its ledger CSV beside it)."),
+    ] = None,
+    safety: Annotated[
+        bool, typer.Option(help="Score refusals on held-out safety families.")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Tool-call exact match on held-out households and phrasing families, answer checks,
+    refusals, and the human-written question set."""
+    from budgetlm.assistant.assistant import Assistant
+    from budgetlm.assistant.backends import open_backend
+    from budgetlm.assistant.corpus import CorpusConfig, build_corpus
+    from budgetlm.assistant.evaluate import (
+        evaluate_corpus,
+        evaluate_questions,
+        evaluate_safety,
+        load_question_set,
+    )
+    from budgetlm.assistant.tools import Vocabulary
+
+    with console.status("Generating held-out conversations…"):
+        corpus = build_corpus(CorpusConfig(seed=seed, size=conversations, shares=(0.0, 0.0, 1.0)))
+    vocabularies = {
+        h.key: Vocabulary(**{k: tuple(v) for k, v in h.vocabulary.items()})
+        for h in corpus.households
+    }
+    test = corpus.splits["test"]
+    backend = open_backend(model, test[0].today)
+    report: dict[str, object] = {"model": backend.name}
+    with console.status(f"Scoring {len(test)} conversations…"):
+        scores = evaluate_corpus(backend, test, vocabularies)
+    report["corpus"] = scores.summary() | {"mistakes": scores.mistakes()}
+    if questions is not None or safety:
+        context, items = load_question_set(questions) if questions else (None, [])
+        if context is None:
+            import random
+
+            from budgetlm.assistant.corpus.households import household_context
+
+            context = household_context(corpus.households[0].seed, random.Random(seed)).context
+        assistant = Assistant(backend, context)
+        if items:
+            with console.status(f"Asking {len(items)} human-written questions…"):
+                report["questions"] = evaluate_questions(assistant, items)
+        if safety:
+            with console.status("Scoring refusals…"):
+                report["safety"] = evaluate_safety(assistant)
+    emit(as_json, report, lambda: _show_assistant_report(report))
+
+
+def _show_assistant_report(report: dict[str, object]) -> None:
+    """Tables of the headline figures."""
+    corpus = report["corpus"]
+    assert isinstance(corpus, dict)
+    rows = [
+        (key.replace("_", " "), str(corpus[key]))
+        for key in (
+            "turns", "exact_match", "heldout_turns", "heldout_exact_match", "schema_valid",
+            "numbers_right_when_call_right", "model_phrasing_kept", "latency_ms_p50",
+            "latency_ms_p95",
+        )
+    ]  # fmt: skip
+    print_table(f"held-out conversations ({report['model']})", ["metric", "value"], rows)
+    tools = corpus["per_tool_exact_match"]
+    assert isinstance(tools, dict)
+    print_table(
+        "exact match per tool",
+        ["tool", "turns", "exact match"],
+        [(t, v["turns"], v["exact_match"]) for t, v in tools.items()],
+        right=["turns", "exact match"],
+    )
+    for key in ("questions", "safety"):
+        part = report.get(key)
+        if isinstance(part, dict):
+            shown = [(k, str(v)) for k, v in part.items() if k != "failures"]
+            print_table(key, ["metric", "value"], shown)

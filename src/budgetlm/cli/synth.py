@@ -14,6 +14,7 @@ from rich.progress import Progress
 
 from budgetlm.analytics.insights import InsightConfig
 from budgetlm.categorize.service import categorize_ledger, workspace_categorizer
+from budgetlm.cli.assistant import demo_answers
 from budgetlm.cli.categorize import default_model
 from budgetlm.cli.common import (
     DbOption,
@@ -209,6 +210,10 @@ def _render_demo(facts: dict[str, Any], persona: str) -> None:
     console.print("[bold]What needs attention[/] (budgetlm insights)")
     for number, insight in enumerate(facts["insights"], 1):
         console.print(f"{number}. [bold]{escape(insight['title'])}[/]: {escape(insight['detail'])}")
+    if facts["questions"]:
+        console.print("[bold]Ask it[/] (budgetlm ask)")
+    for asked in facts["questions"]:
+        console.print(f"[bold]> {escape(asked['question'])}[/]\n  {escape(asked['answer'])}")
 
 
 def demo(
@@ -237,5 +242,6 @@ def demo(
             "insights": [
                 asdict(i) for i in ledger_insights(ledger, context.today, InsightConfig(limit=5))
             ],
+            "questions": demo_answers(ledger, context.today),
         }
     emit(as_json, {"persona": persona, **facts}, lambda: _render_demo(facts, persona))

@@ -1,0 +1,217 @@
+"""Backends that run a causal LM in this process: ``micro`` (the shipped model) and
+``hf:PATH[+ADAPTER]`` (any local Hugging Face model, optionally with a PEFT LoRA adapter).
+
+Both decode the tool call under the tools' JSON schema (``lm.decoding``, llguidance), so the call
+always validates, and both keep one decoding session whose KV cache is reused across the turns
+of a conversation. They differ in the prompt:
+
+- ``micro`` was trained on budgetlm's own chat format (``lm.template``) without tool
+  descriptions in the prompt, and answers with ``{placeholders}`` that code fills; digits are
+  banned from its answers so it cannot write a number of its own. Each question is followed by
+  the line of the user's names it mentions (``assistant.linking``), as in training.
+- ``hf:`` models get their own chat template with the tools' schemas (``tools=`` of
+  ``apply_chat_template``) and write numbers out; the guard checks every one. Text from the
+  ledger that looks like one of the model's control tokens is defused first, because a model's
+  own template renders plain text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from budgetlm.assistant.backends.base import BackendError, CallChoice, Message
+from budgetlm.assistant.tools import ToolCall, ToolResult, Vocabulary
+from budgetlm.assistant.tools.schema import decoding_schema, tool_schemas
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+    from budgetlm.lm.decoding import Decoder, Session, ToolCallGeneration
+
+MICRO_PACKAGE = "budgetlm.lm"
+MICRO_DIRECTORY = "micro"
+"""The shipped model lives in ``budgetlm/lm/micro/`` (safetensors, tokenizer, card)."""
+MAX_ANSWER_TOKENS = 96
+"""Cap on an answer's tokens."""
+_ZERO_WIDTH = "\u200b"
+
+
+def micro_directory() -> Path:
+    """Where the shipped micro model is installed."""
+    return Path(str(resources.files(MICRO_PACKAGE).joinpath(MICRO_DIRECTORY)))
+
+
+class LocalBackend:
+    """A local causal LM behind the backend interface.
+
+    Args:
+        model: The model (Llama/Qwen2/Mistral family).
+        tokenizer: Its fast tokenizer with a chat template.
+        name: Shown in replies (``micro-<version>``, ``hf:<path>``).
+        own_format: True for models trained on budgetlm's format (the micro model): no tool
+            descriptions in the prompt, answers with placeholders and no digits.
+    """
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        name: str,
+        own_format: bool,
+    ) -> None:
+        from budgetlm.lm.decoding import Decoder
+
+        self.decoder: Decoder = Decoder(model, tokenizer)
+        self.tokenizer = tokenizer
+        self.own_format = own_format
+        self._name = name
+        self._session: Session = self.decoder.session()
+        self._vocabulary = Vocabulary()
+
+    @classmethod
+    def micro(cls, directory: Path | None = None) -> LocalBackend:
+        """The shipped micro model (or one trained by ``budgetlm lm train`` into ``directory``)."""
+        from budgetlm.lm.model import load_pretrained
+
+        directory = directory or micro_directory()
+        if not (directory / "config.json").is_file():
+            raise BackendError(
+                f"{directory}: no trained micro model there; train one with "
+                "`budgetlm lm train --preset micro --seed 0`"
+            )
+        model, tokenizer = load_pretrained(directory)
+        return cls(model, tokenizer, name=_micro_name(directory), own_format=True)
+
+    @classmethod
+    def from_hf(cls, spec: str) -> LocalBackend:
+        """``PATH[+ADAPTER]``: a local Hugging Face model directory, optionally a LoRA adapter."""
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path, _, adapter = spec.partition("+")
+        for where in (path, adapter):
+            if where and not Path(where).is_dir():
+                raise BackendError(f"hf:{spec}: {where} is not a directory")
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+        if adapter:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+        if tokenizer.chat_template is None:
+            raise BackendError(f"hf:{spec}: the tokenizer has no chat template")
+        return cls(model, tokenizer, name=f"hf:{spec}", own_format=False)
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        return self._name
+
+    def choose_call(self, messages: Sequence[Message], vocabulary: Vocabulary) -> CallChoice:
+        """Decode one schema-valid tool call; report the argument the model was least sure of."""
+        self._vocabulary = vocabulary
+        self._session.set_context(self._prompt(messages, vocabulary))
+        decoded = self._session.tool_call(decoding_schema(vocabulary))
+        call = ToolCall.parse(decoded.call_text)
+        uncertain, alternatives = _uncertainty(decoded, call, vocabulary)
+        return CallChoice(call, decoded.confidence, uncertain, alternatives)
+
+    def phrase(self, messages: Sequence[Message], result: ToolResult) -> str:
+        """Generate the answer (placeholders and no digits for the micro model)."""
+        self._session.set_context(self._prompt(messages, self._vocabulary, tools=False))
+        generation = self._session.generate(
+            max_new_tokens=MAX_ANSWER_TOKENS, forbid_digits=self.own_format
+        )
+        return generation.text
+
+    def _prompt(
+        self, messages: Sequence[Message], vocabulary: Vocabulary, *, tools: bool = True
+    ) -> list[int]:
+        if self.own_format:
+            from budgetlm.assistant.linking import with_mentions
+            from budgetlm.lm.template import encode_chat
+
+            shown = with_mentions(messages, vocabulary)
+            return encode_chat(shown, self.tokenizer, add_generation_prompt=True)
+        specials = [str(t) for t in self.tokenizer.all_special_tokens]
+        safe = [_defused(m, specials) for m in messages]
+        schemas = tool_schemas(vocabulary) if tools else None
+        text = self.tokenizer.apply_chat_template(
+            cast(Any, safe), tools=cast(Any, schemas), add_generation_prompt=True, tokenize=False
+        )
+        return self.decoder.encode(str(text))
+
+
+def _micro_name(directory: Path) -> str:
+    card = directory / "training.json"
+    if card.is_file():
+        version = json.loads(card.read_text(encoding="utf-8")).get("version")
+        if version:
+            return f"micro-{version}"
+    return "micro"
+
+
+def _defused(message: Message, specials: Sequence[str]) -> Message:
+    """``message`` with control-token look-alikes in its text broken by a zero-width space."""
+    content = message.get("content")
+    if not isinstance(content, str):
+        return message
+    for token in specials:
+        if len(token) > 1 and token in content:
+            content = content.replace(token, token[0] + _ZERO_WIDTH + token[1:])
+    return {**message, "content": content}
+
+
+def _uncertainty(
+    decoded: ToolCallGeneration, call: ToolCall, vocabulary: Vocabulary
+) -> tuple[str | None, tuple[str, ...]]:
+    """The least certain argument and the values the model weighed for it.
+
+    For an enum argument the alternatives are the chosen value and the vocabulary values that
+    begin the way the runner-up token would have continued it.
+    """
+    path = decoded.least_certain_field
+    if path is None:
+        return None, ()
+    argument = path.split(".", 1)[1] if path.startswith("arguments.") else "name"
+    if path == "arguments":
+        argument = "name"
+    chosen = call.name if argument == "name" else call.arguments.get(argument)
+    if not isinstance(chosen, str):
+        return argument, ()
+    runner_up = _runner_up_prefix(decoded, path)
+    pool = {
+        "name": (),
+        "category": vocabulary.categories,
+        "payee": vocabulary.payees,
+        "account": vocabulary.accounts,
+        "goal": vocabulary.goals,
+    }.get(argument, ())
+    others = [v for v in pool if runner_up and v != chosen and v.startswith(runner_up)]
+    return argument, (chosen, *others[:2])
+
+
+def _runner_up_prefix(decoded: ToolCallGeneration, path: str) -> str | None:
+    """The string value of field ``path`` as it would begin had the runner-up token been taken
+    at the least certain position of that field."""
+    from budgetlm.lm.constraints import field_paths
+
+    choices = decoded.generation.choices
+    text = b""
+    best: tuple[float, str] | None = None
+    for choice in choices:
+        start = text
+        text += choice.text.encode("utf-8")
+        inside = text[text.find(b"{") :] if b"{" in text else b""
+        paths = field_paths(inside) if inside else []
+        if choice.forced or not paths or paths[-1] != path or choice.alternative is None:
+            continue
+        if best is None or choice.probability < best[0]:
+            before = start[start.rfind(b'"') + 1 :].decode("utf-8", "replace")
+            best = (choice.probability, before + choice.alternative)
+    return best[1] if best else None

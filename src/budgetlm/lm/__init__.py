@@ -1,0 +1,1 @@
+"""budgetlm's micro language model: configs, tokenizer, chat template, training and decoding."""
