@@ -84,6 +84,11 @@ class LocalBackend:
                 f"{directory}: no trained micro model there; train one with "
                 "`budgetlm lm train --preset micro --seed 0`"
             )
+        import torch
+
+        # A 4M-parameter step is too small to share between threads: with two threads on a
+        # busy 2-core machine decoding ran 10-20x slower, with one thread 2-3x (decode_bench).
+        torch.set_num_threads(1)
         model, tokenizer = load_pretrained(directory)
         return cls(model, tokenizer, name=_micro_name(directory), own_format=True)
 
