@@ -145,7 +145,7 @@ def lm_train(
         int, typer.Option(min=100, help="Conversations in the generated corpus.")
     ] = 20_000,
     epochs: Annotated[
-        float | None, typer.Option(min=0.01, help="Passes over the corpus (recipe: 1).")
+        float | None, typer.Option(min=0.01, help="Passes over the corpus (recipe: 3).")
     ] = None,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads for training.")] = 2,
 ) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 from budgetlm.lm.config import TrainConfig, get_preset
 from budgetlm.lm.train import TrainProgress
 
-RECIPE_VERSION = "0.2"
+RECIPE_VERSION = "0.3"
 """Bumped when the recipe (corpus, template, training) changes in a way that changes weights."""
 
 
@@ -41,7 +41,7 @@ class RecipeConfig:
     """Processes building the corpus (the corpus does not depend on it)."""
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            epochs=1.0,
+            epochs=3.0,
             batch_size=32,
             learning_rate=2e-3,
             warmup_steps=100,
