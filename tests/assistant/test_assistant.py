@@ -94,6 +94,19 @@ def test_regulated_advice_is_refused_before_the_model_is_asked() -> None:
     assert backend.seen == []
 
 
+def test_a_model_refusal_of_a_plainly_in_scope_question_becomes_a_request_to_rephrase() -> None:
+    declined = CallChoice(ToolCall("out_of_scope", {"reason": "unrelated"}), 0.9)
+    assistant = Assistant(Scripted([declined, declined]), _context())
+    reply = assistant.ask("How much did I spend on groceries last month?")
+    assert reply.kind == "clarification"
+    assert "rephrase" in reply.answer
+    strict = AssistantConfig(trust_gate_above=1.01)  # never overrule the model
+    reply = Assistant(Scripted([declined]), _context(), strict).ask(
+        "How much did I spend on groceries last month?"
+    )
+    assert reply.kind == "refusal"
+
+
 def test_a_follow_up_sees_the_earlier_exchange() -> None:
     backend = Scripted(
         [spending("last_month"), spending("before:last_month")],

@@ -12,8 +12,10 @@ import pytest
 
 from budgetlm.analytics.history import History
 from budgetlm.analytics.records import Account, Txn
+from budgetlm.assistant.answer import result_phrasings
 from budgetlm.assistant.assistant import Assistant
 from budgetlm.assistant.backends import BackendError, open_backend
+from budgetlm.assistant.backends.base import call_message, tool_message
 from budgetlm.assistant.backends.local import LocalBackend, _defused
 from budgetlm.assistant.linking import with_mentions
 from budgetlm.assistant.tools import ToolCall, ToolContext, execute, make_context
@@ -84,14 +86,20 @@ def test_the_micro_backend_calls_the_tool_and_answers_with_the_tools_figures(
     assert not reply.fallback and 0 < reply.confidence <= 1
 
 
-def test_the_micro_model_cannot_write_digits_in_an_answer(trained: Path) -> None:
+def test_the_micro_model_answers_with_a_template_that_fits_the_result(trained: Path) -> None:
     backend = LocalBackend.micro(trained)
     context = _context()
     backend.choose_call([{"role": "user", "content": "x"}], context.vocabulary)
-    call = ToolCall("spending", {"period": "this_month", "category": "Dining Out"})
-    messages: list[Message] = _conversation(context, "Dining Out", "this month")[:3]
-    text = backend.phrase(messages, execute(call, context))
-    assert text and not re.search(r"\d", text)
+    for call in (
+        ToolCall("spending", {"period": "this_month", "category": "Dining Out"}),
+        ToolCall("top_payees", {"period": "last_month"}),  # never seen in its training
+    ):
+        result = execute(call, context)
+        messages = [*_conversation(context, "Dining Out", "this month")[:1],
+                    call_message(call), tool_message(result)]  # fmt: skip
+        text = backend.phrase(messages, result)
+        assert text in result_phrasings(result)
+        assert not re.search(r"\d", text)  # figures come from code, through placeholders
 
 
 def test_a_hugging_face_directory_runs_with_its_own_chat_template(trained: Path) -> None:

@@ -18,6 +18,7 @@ from budgetlm.assistant.tools import (
     tool_schemas,
     validate_call,
 )
+from budgetlm.assistant.tools.schema import decoding_schema
 
 VOCABULARY = Vocabulary(
     categories=("Groceries", "Dining Out", "Rent"),
@@ -152,6 +153,22 @@ def test_enums_hold_the_users_own_names_and_empty_ones_are_left_out() -> None:
         "additionalProperties": False,
     }
     validate_call(ToolCall("goal_odds", {}), Vocabulary())
+
+
+def test_said_numbers_narrow_numeric_arguments_in_the_decoding_schema() -> None:
+    def arguments(schema: dict[str, Any], tool: str) -> dict[str, Any]:
+        (option,) = (o for o in schema["anyOf"] if o["properties"]["name"]["const"] == tool)
+        return dict(option["properties"]["arguments"]["properties"])
+
+    narrowed = decoding_schema(VOCABULARY, numbers=(35, 2.5, 5, 400))
+    search = arguments(narrowed, "search_transactions")
+    assert search["min_amount"]["enum"] == [35, 2.5, 5, 400]
+    assert search["limit"]["enum"] == [5]  # 2.5 is not whole; 35 and 400 are above 20
+    assert arguments(narrowed, "upcoming_bills")["days"]["enum"] == [35, 5]
+    silent = decoding_schema(VOCABULARY, numbers=())
+    assert "min_amount" not in arguments(silent, "search_transactions")  # optional: left out
+    assert "enum" not in arguments(silent, "affordability")["amount"]  # required: kept plain
+    assert "enum" not in arguments(decoding_schema(VOCABULARY), "search_transactions")["limit"]
 
 
 def test_schema_properties_follow_canonical_order() -> None:

@@ -260,6 +260,23 @@ def test_fast_forward_needs_fewer_model_calls_than_tokens(
     assert generation.model_calls <= generation.chosen_tokens < len(generation.token_ids)
 
 
+def test_choose_text_writes_one_option_and_asks_the_model_only_where_they_differ(
+    tokenizer: PreTrainedTokenizerFast,
+) -> None:
+    options = [
+        "You spent {total} on {category} {period}.",
+        "You spent {total} at {payee} {period}, over {count} purchases.",
+        "Nothing matched {period}.",
+    ]
+    for seed in range(5):
+        session = Decoder(_model("llama", seed, scale=1.0), tokenizer).session()
+        session.feed(PROMPT)
+        generation = session.choose_text(options)
+        assert generation.text in options
+        assert generation.stop_reason == "accepted"
+        assert generation.model_calls <= 4 < len(generation.token_ids)
+
+
 def test_teacher_forced_call_reproduces_the_target(tokenizer: PreTrainedTokenizerFast) -> None:
     target = '{"name": "spending", "arguments": {"period": "month:2026-03", "category": "Rent"}}'
     session = Decoder(_model("llama", seed=2), tokenizer).session()

@@ -12,6 +12,11 @@ The model still decides everything (which tool, whether a mention is a filter, t
 only no longer has to spell the user's names. Training (``lm.recipe``) and serving
 (``backends.local``) add the line with this same function, so the two always agree.
 
+Even with the line, the micro model often wrote the wrong payee (another of the household's
+500) or miscopied a number. ``call_candidates`` therefore gives its decoder the payees and
+numbers the conversation has said, in the user's questions or in earlier calls (follow-ups
+keep them: "same for the month before"), and the decoder allows only those values.
+
 Mentions come from ``corpus.lexicon.Mentions`` (names as written and lower-cased, the everyday
 words for the default categories, first words of payees, account kinds), matched on whole words
 after case folding, longest first, without overlaps; single words of five or more letters also
@@ -21,10 +26,13 @@ match with one typo (``difflib`` similarity >= 0.85) against category and accoun
 from __future__ import annotations
 
 import difflib
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
+from budgetlm.assistant.numbers import JsonNumber, said_numbers
 from budgetlm.assistant.tools import Vocabulary
 
 MENTIONS_PREFIX = "[mentions: "
@@ -113,4 +121,54 @@ def with_mentions(
             if line:
                 message = {**message, "content": f"{content}\n{line}"}
         out.append(dict(message))
+    return out
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The values a call for the conversation's last question may take."""
+
+    payees: tuple[str, ...]
+    """Payees its questions mention or its earlier calls used."""
+    numbers: tuple[JsonNumber, ...]
+    """Numbers its questions say (``numbers.said_numbers``) or its earlier calls used."""
+
+
+def call_candidates(messages: Sequence[Mapping[str, object]], vocabulary: Vocabulary) -> Candidates:
+    """The payees and numbers said so far in ``messages`` (OpenAI form)."""
+    payees: list[str] = []
+    numbers: list[JsonNumber] = []
+    for message in messages:
+        content = message.get("content")
+        if message.get("role") == "user" and isinstance(content, str):
+            found = find_mentions(content, vocabulary)
+            payees += [value for kind, value in found if kind == "payee"]
+            numbers += said_numbers(content)
+        for arguments in _call_arguments(message):
+            payee = arguments.get("payee")
+            if isinstance(payee, str) and payee in vocabulary.payees:
+                payees.append(payee)
+            numbers += [
+                v
+                for v in arguments.values()
+                if isinstance(v, int | float) and not isinstance(v, bool)
+            ]
+    return Candidates(tuple(dict.fromkeys(payees)), tuple(dict.fromkeys(numbers)))
+
+
+def _call_arguments(message: Mapping[str, object]) -> list[Mapping[str, object]]:
+    """The arguments of the tool calls an assistant message made (dicts or JSON text)."""
+    calls = message.get("tool_calls")
+    if message.get("role") != "assistant" or not isinstance(calls, list):
+        return []
+    out: list[Mapping[str, object]] = []
+    for call in calls:
+        arguments = call.get("function", {}).get("arguments") if isinstance(call, dict) else None
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments)
+            except json.JSONDecodeError:
+                continue
+        if isinstance(arguments, dict):
+            out.append(arguments)
     return out

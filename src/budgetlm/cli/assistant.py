@@ -142,10 +142,11 @@ def lm_train(
     seed: Annotated[int, typer.Option(help="Seed of the corpus, weights and data order.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Directory to save the model in.")] = None,
     corpus_size: Annotated[
-        int, typer.Option(min=100, help="Conversations in the generated corpus.")
-    ] = 20_000,
+        int | None,
+        typer.Option(min=100, help="Conversations in the generated corpus (recipe: 32,000)."),
+    ] = None,
     epochs: Annotated[
-        float | None, typer.Option(min=0.01, help="Passes over the corpus (recipe: 3).")
+        float | None, typer.Option(min=0.01, help="Passes over the corpus (recipe: 4).")
     ] = None,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads for training.")] = 2,
 ) -> None:
@@ -156,7 +157,9 @@ def lm_train(
     from budgetlm.lm.recipe import RecipeConfig, train_recipe
     from budgetlm.lm.train import TrainProgress
 
-    config = RecipeConfig(preset=preset, seed=seed, corpus_size=corpus_size)
+    config = RecipeConfig(preset=preset, seed=seed)
+    if corpus_size:
+        config = replace(config, corpus_size=corpus_size)
     train = replace(config.train, threads=threads)
     config = replace(config, train=replace(train, epochs=epochs) if epochs else train)
     directory = out or Path(os.getcwd()) / f"budgetlm-{preset}-s{seed}"

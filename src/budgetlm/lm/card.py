@@ -63,8 +63,10 @@ def model_card(training: Mapping[str, Any], evaluation: Mapping[str, Any] | None
         "## Use and limits",
         "- Served by `budgetlm ask` / `budgetlm chat` (`--model micro`): tool calls are decoded "
         "under the tools' JSON schema over the user's own categories, payees and accounts, so "
-        "they always validate; a call below the confidence threshold becomes a clarifying "
-        "question; answers pass a guard that checks every number against the tool result.",
+        "they always validate, and may only use payees and numbers the conversation said; a "
+        "call below the confidence threshold becomes a clarifying question; the answer is one "
+        "of the templates that fit the result, and a guard checks every number in it against "
+        "the tool result.",
         "- English only; it knows budgetlm's tools and nothing else. Questions far from the "
         "grammar's phrasings are the weak spot: see the human-written set's score above.",
     ]

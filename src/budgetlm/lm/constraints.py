@@ -119,6 +119,18 @@ def tool_call_grammar(
     return LLMatcher.grammar_from_lark(lark)
 
 
+def choice_grammar(options: Sequence[str]) -> str:
+    """The grammar of exactly one of ``options``, each a literal text.
+
+    Raises:
+        ValueError: If there are no options.
+    """
+    if not options:
+        raise ValueError("choice_grammar needs at least one option")
+    literals = " | ".join(json.dumps(o, ensure_ascii=False) for o in dict.fromkeys(options))
+    return LLMatcher.grammar_from_lark(f"start: {literals}\n")
+
+
 def json_grammar(schema: Mapping[str, object]) -> str:
     """The grammar of one JSON document that satisfies ``schema``, in :data:`JSON_LAYOUT`."""
     return LLMatcher.grammar_from_json_schema(dict(schema), defaults=JSON_LAYOUT)

@@ -56,6 +56,7 @@ from budgetlm.lm.constraints import (
     ConstraintFactory,
     DecodingError,
     banned_answer_tokens,
+    choice_grammar,
     field_confidence,
     llg_tokenizer,
     tool_call_grammar,
@@ -506,6 +507,14 @@ class Session:
         ids = torch.from_numpy(allowed).to(self._decoder.device)
         probs = torch.softmax(self._decoder.logits(self._hidden_state(), ids), dim=-1)
         return self._choice(probs, None if wanted is None else slot, allowed)
+
+    def choose_text(self, options: Sequence[str]) -> Generation:
+        """Decode one of ``options`` (literal texts): the model chooses only where they differ;
+        the rest is forced by the grammar and costs no model call of its own."""
+        return self.generate_constrained(
+            choice_grammar(options),
+            max_new_tokens=self._decoder.config.max_answer_tokens,
+        )
 
     def tool_call(
         self,

@@ -23,7 +23,7 @@ from typing import Any
 from budgetlm.lm.config import TrainConfig, get_preset
 from budgetlm.lm.train import TrainProgress
 
-RECIPE_VERSION = "0.3"
+RECIPE_VERSION = "0.4"
 """Bumped when the recipe (corpus, template, training) changes in a way that changes weights."""
 
 
@@ -35,13 +35,15 @@ class RecipeConfig:
     """Model architecture (``lm.config.PRESETS``)."""
     seed: int = 0
     """Seeds the corpus, the weight initialisation and the data order."""
-    corpus_size: int = 20_000
-    """Conversations over all splits (80% train)."""
+    corpus_size: int = 32_000
+    """Conversations over all splits (80% train). 20,000 conversations for 3 epochs gave 56%
+    exact tool calls; the same 100 training households asked 60% more questions give more
+    varied phrasings per pass than more passes over the same ones would."""
     corpus_workers: int = 2
     """Processes building the corpus (the corpus does not depend on it)."""
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            epochs=3.0,
+            epochs=4.0,
             batch_size=32,
             learning_rate=2e-3,
             warmup_steps=100,

@@ -6,9 +6,11 @@ always validates, and both keep one decoding session whose KV cache is reused ac
 of a conversation. They differ in the prompt:
 
 - ``micro`` was trained on budgetlm's own chat format (``lm.template``) without tool
-  descriptions in the prompt, and answers with ``{placeholders}`` that code fills; digits are
-  banned from its answers so it cannot write a number of its own. Each question is followed by
-  the line of the user's names it mentions (``assistant.linking``), as in training.
+  descriptions in the prompt, and answers with one of the answer templates that fit the result,
+  whose ``{placeholders}`` code fills: it cannot write a number of its own, and only the first
+  tokens where the templates differ cost a model step. Each question is followed by
+  the line of the user's names it mentions (``assistant.linking``), as in training, and its
+  call may only use payees and numbers the conversation said (``linking.call_candidates``).
 - ``hf:`` models get their own chat template with the tools' schemas (``tools=`` of
   ``apply_chat_template``) and write numbers out; the guard checks every one. Text from the
   ledger that looks like one of the model's control tokens is defused first, because a model's
@@ -19,10 +21,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from budgetlm.assistant.answer import result_phrasings
 from budgetlm.assistant.backends.base import BackendError, CallChoice, Message
 from budgetlm.assistant.tools import ToolCall, ToolResult, Vocabulary
 from budgetlm.assistant.tools.schema import decoding_schema, tool_schemas
@@ -121,18 +125,30 @@ class LocalBackend:
         """Decode one schema-valid tool call; report the argument the model was least sure of."""
         self._vocabulary = vocabulary
         self._session.set_context(self._prompt(messages, vocabulary))
-        decoded = self._session.tool_call(decoding_schema(vocabulary))
+        decoded = self._session.tool_call(self._schema(messages, vocabulary))
         call = ToolCall.parse(decoded.call_text)
         uncertain, alternatives = _uncertainty(decoded, call, vocabulary)
         return CallChoice(call, decoded.confidence, uncertain, alternatives)
 
     def phrase(self, messages: Sequence[Message], result: ToolResult) -> str:
-        """Generate the answer (placeholders and no digits for the micro model)."""
+        """Generate the answer. The micro model chooses among the answer templates that fit
+        the result (``answer.result_phrasings``, its training targets); ``hf:`` models write
+        freely."""
         self._session.set_context(self._prompt(messages, self._vocabulary, tools=False))
-        generation = self._session.generate(
-            max_new_tokens=MAX_ANSWER_TOKENS, forbid_digits=self.own_format
-        )
-        return generation.text
+        if self.own_format:
+            templates = result_phrasings(result)
+            return self._session.choose_text(templates).text if templates else ""
+        return self._session.generate(max_new_tokens=MAX_ANSWER_TOKENS).text
+
+    def _schema(self, messages: Sequence[Message], vocabulary: Vocabulary) -> dict[str, object]:
+        """The call's schema; for the micro model, payees and numbers narrowed to those the
+        conversation said (``linking.call_candidates``)."""
+        if not self.own_format:
+            return decoding_schema(vocabulary)
+        from budgetlm.assistant.linking import call_candidates
+
+        said = call_candidates(messages, vocabulary)
+        return decoding_schema(replace(vocabulary, payees=said.payees), said.numbers)
 
     def _prompt(
         self, messages: Sequence[Message], vocabulary: Vocabulary, *, tools: bool = True

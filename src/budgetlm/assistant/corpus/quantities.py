@@ -20,13 +20,9 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-         "eighteen", "nineteen")  # fmt: skip
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-
-JsonNumber = int | float
-"""A number as a tool call carries it."""
+from budgetlm.assistant.numbers import ONES as _ONES
+from budgetlm.assistant.numbers import TENS as _TENS
+from budgetlm.assistant.numbers import JsonNumber, json_number
 
 
 @dataclass(frozen=True)
@@ -58,11 +54,6 @@ def number_words(n: int) -> str:
 def count_text(rng: random.Random, n: int, *, words: float = 0.35) -> str:
     """``n`` as digits, or as words with probability ``words`` (small numbers only)."""
     return number_words(n) if n <= 100 and rng.random() < words else str(n)
-
-
-def json_number(value: Decimal) -> JsonNumber:
-    """A Decimal amount as a tool call carries it: int when whole, else a 2-decimal float."""
-    return int(value) if value == value.to_integral_value() else float(round(value, 2))
 
 
 def _nice_amount(rng: random.Random, low: float, high: float) -> Decimal:

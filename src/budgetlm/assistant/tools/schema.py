@@ -16,7 +16,7 @@ Amounts are JSON numbers with at most 2 decimals. JSON Schema cannot say that re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -134,21 +134,50 @@ def call_schema(vocabulary: Vocabulary) -> dict[str, Any]:
     }
 
 
-def decoding_schema(vocabulary: Vocabulary) -> dict[str, Any]:
+def decoding_schema(
+    vocabulary: Vocabulary, numbers: Sequence[int | float] | None = None
+) -> dict[str, Any]:
     """``call_schema`` for constrained decoding: amounts also carry ``multipleOf: 0.01``.
 
     llguidance enforces ``multipleOf`` exactly, so a decoded amount never has a third decimal;
     jsonschema evaluates it in floating point (and rejects 0.29), which is why ``call_schema``
     leaves it out and ``validate_call`` checks decimals itself.
+
+    Args:
+        vocabulary: The user's names.
+        numbers: When given, each numeric argument may only take one of these values (those in
+            its bounds, whole ones for integers); an optional one that none fits is left out,
+            a required one keeps its plain schema.
     """
     schema = call_schema(vocabulary)
     for option in schema["anyOf"]:
         arguments = option["properties"]["arguments"]
-        arguments["properties"] = {
-            name: {**part, "multipleOf": 0.01} if part.get("type") == "number" else part
-            for name, part in arguments["properties"].items()
-        }
+        required = set(arguments["required"])
+        properties = {}
+        for name, part in arguments["properties"].items():
+            if part.get("type") not in ("number", "integer"):
+                properties[name] = part
+                continue
+            if part["type"] == "number":
+                part = {**part, "multipleOf": 0.01}
+            allowed = None if numbers is None else _fitting(part, numbers)
+            if allowed:
+                properties[name] = {**part, "enum": allowed}
+            elif allowed is None or name in required:
+                properties[name] = part
+        arguments["properties"] = properties
     return schema
+
+
+def _fitting(part: Mapping[str, Any], numbers: Sequence[int | float]) -> list[int | float]:
+    """The values of ``numbers`` that a numeric schema ``part`` accepts."""
+    return [
+        n
+        for n in numbers
+        if part["minimum"] <= n <= part["maximum"]
+        and (part["type"] == "number" or float(n).is_integer())
+        and _decimals(n) <= 2
+    ]
 
 
 @lru_cache(maxsize=64)

@@ -36,7 +36,7 @@ def spending(context: ToolContext, arguments: Mapping[str, object]) -> ToolResul
     span = common.period(context, arguments)
     category = common.text(arguments, "category")
     group = context.category_groups.get(category) if category else None
-    base = ToolResult("spending", dict(arguments), span, common.filters(arguments), {})
+    base = _result("spending", arguments, span)
     if group == "income":
         message = f"{category} is an income category, not spending: ask how much came in instead."
         return _with(base, {"total": Decimal("0.00"), "count": 0}, status="empty", message=message)
@@ -74,7 +74,7 @@ def income(context: ToolContext, arguments: Mapping[str, object]) -> ToolResult:
         account=common.text(arguments, "account"),
     )
     figures: dict[str, object] = {"total": common.inflow(txns), "count": len(txns)}
-    base = ToolResult("income", dict(arguments), span, common.filters(arguments), figures)
+    base = _result("income", arguments, span, figures)
     if not txns:
         return _with(base, figures, status="empty", message=f"No income {span.label()}.")
     return base
@@ -96,7 +96,7 @@ def net_cash_flow(context: ToolContext, arguments: Mapping[str, object]) -> Tool
         "spending": went_out,
         "net": came_in - went_out,
     }
-    base = ToolResult("net_cash_flow", dict(arguments), span, common.filters(arguments), figures)
+    base = _result("net_cash_flow", arguments, span, figures)
     if not earned and not spent:
         return _with(
             base, figures, status="empty", message=f"No income or spending {span.label()}."
@@ -125,7 +125,7 @@ def compare_spending(context: ToolContext, arguments: Mapping[str, object]) -> T
         "change_percent": common.percent(total - other_total, other_total),
         "other_period": other.label(),
     }
-    base = ToolResult("compare_spending", dict(arguments), span, common.filters(arguments), {})
+    base = _result("compare_spending", arguments, span)
     if not now and not then:
         return _with(base, figures, status="empty", message="No spending matched in either period.")
     message = ""
@@ -146,7 +146,7 @@ def top_categories(context: ToolContext, arguments: Mapping[str, object]) -> Too
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for t in txns:
         totals[t.category or UNCATEGORIZED] -= t.amount
-    return _ranking("top_categories", arguments, span, totals, common.outflow(txns), {})
+    return _ranking("top_categories", arguments, span, totals, common.outflow(txns))
 
 
 def top_payees(context: ToolContext, arguments: Mapping[str, object]) -> ToolResult:
@@ -160,8 +160,7 @@ def top_payees(context: ToolContext, arguments: Mapping[str, object]) -> ToolRes
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for t in txns:
         totals[t.payee] -= t.amount
-    filters = common.filters(arguments)
-    return _ranking("top_payees", arguments, span, totals, common.outflow(txns), filters)
+    return _ranking("top_payees", arguments, span, totals, common.outflow(txns))
 
 
 def _ranking(
@@ -170,17 +169,16 @@ def _ranking(
     span: Period,
     totals: dict[str, Decimal],
     overall: Decimal,
-    filters: dict[str, str],
 ) -> ToolResult:
     rows = common.ranked(totals, common.whole(arguments, "limit", 5), overall)
     figures: dict[str, object] = {
         "total": overall,
         "count": sum(1 for v in totals.values() if v > 0),
     }
+    base = _result(tool, arguments, span, figures)
     if not rows:
-        message = f"No spending {span.label()}."
-        return ToolResult(tool, dict(arguments), span, filters, figures, (), "empty", message)
-    return ToolResult(tool, dict(arguments), span, filters, figures, tuple(rows))
+        return _with(base, figures, "empty", f"No spending {span.label()}.")
+    return replace(base, rows=tuple(rows))
 
 
 def average_per_month(context: ToolContext, arguments: Mapping[str, object]) -> ToolResult:
@@ -196,7 +194,7 @@ def average_per_month(context: ToolContext, arguments: Mapping[str, object]) -> 
     span = common.period(context, arguments)
     months = common.whole_months(span, context.earliest)
     category, payee = common.text(arguments, "category"), common.text(arguments, "payee")
-    base = ToolResult("average_per_month", dict(arguments), span, common.filters(arguments), {})
+    base = _result("average_per_month", arguments, span)
     if not months:
         message = (
             f"The period {span.label()} holds no whole calendar month of history to average; "
@@ -234,7 +232,7 @@ def search_transactions(context: ToolContext, arguments: Mapping[str, object]) -
     category, payee = common.text(arguments, "category"), common.text(arguments, "payee")
     low = common.amount(arguments, "min_amount")
     high = common.amount(arguments, "max_amount")
-    base = ToolResult("search_transactions", dict(arguments), span, common.filters(arguments), {})
+    base = _result("search_transactions", arguments, span)
     if low is not None and high is not None and low > high:
         message = (
             f"The smallest amount {format_money(low)} is above the largest {format_money(high)}."
@@ -263,6 +261,16 @@ def search_transactions(context: ToolContext, arguments: Mapping[str, object]) -
     if not matches:
         return _with(base, figures, "empty", f"No transactions matched {span.label()}.")
     return replace(base, figures=figures, rows=rows)
+
+
+def _result(
+    tool: str,
+    arguments: Mapping[str, object],
+    span: Period,
+    figures: dict[str, object] | None = None,
+) -> ToolResult:
+    """A result of ``tool`` over ``span`` with the call's filters (no figures unless given)."""
+    return ToolResult(tool, dict(arguments), span, common.filters(arguments), figures or {})
 
 
 def _with(
