@@ -34,9 +34,12 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, localcontext
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from budgetlm.money import cents
+
+if TYPE_CHECKING:
+    from budgetlm.ledger.repository import Ledger
 
 Strategy = Literal["avalanche", "snowball", "hybrid"]
 """How extra money is aimed at the debts."""
@@ -137,6 +140,22 @@ class DebtTerms:
         """Minimum payment due on a statement ``balance``."""
         due = max(self.min_payment_floor, cents(self.min_payment_percent * balance))
         return min(balance, due)
+
+
+def ledger_debts(ledger: Ledger) -> list[DebtTerms]:
+    """The debts recorded in a ledger workspace, as the planner reads them."""
+    return [
+        DebtTerms(
+            d.name,
+            d.balance,
+            d.apr,
+            d.min_payment_percent,
+            d.min_payment_floor,
+            d.promo_apr,
+            d.promo_until,
+        )
+        for d in ledger.debts()
+    ]
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from budgetlm.analytics.debt import (
     PayoffPlan,
     Strategy,
     compare_strategies,
+    ledger_debts,
     plan_payoff,
 )
 from budgetlm.analytics.history import from_ledger
@@ -169,18 +170,7 @@ def debt_plan(
         raise InputError("the extra payment cannot be negative", source="--extra")
     context = open_context(db, today, workspace)
     with ledger_session(context) as ledger:
-        debts = [
-            DebtTerms(
-                d.name,
-                d.balance,
-                d.apr,
-                d.min_payment_percent,
-                d.min_payment_floor,
-                d.promo_apr,
-                d.promo_until,
-            )
-            for d in ledger.debts()
-        ]
+        debts = ledger_debts(ledger)
     if not debts:
         raise InputError("no debts recorded; add one with: budgetlm debt add")
     plan = plan_payoff(debts, chosen, amount, context.today)

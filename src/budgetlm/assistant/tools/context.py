@@ -70,7 +70,7 @@ def make_context(
 
 def load_context(ledger: Ledger, today: date) -> ToolContext:
     """The context of a ledger workspace as of ``today`` (a handful of queries)."""
-    from budgetlm.analytics.debt import DebtTerms
+    from budgetlm.analytics.debt import ledger_debts
     from budgetlm.analytics.goals import SavingsGoal
     from budgetlm.analytics.history import from_ledger
     from budgetlm.analytics.months import MonthlyBudget
@@ -89,18 +89,7 @@ def load_context(ledger: Ledger, today: date) -> ToolContext:
         for line in ledger.budget_lines(month)
     ]
     goals = [SavingsGoal(g.name, g.target, g.target_date, g.current) for g in ledger.goals()]
-    debts = [
-        DebtTerms(
-            d.name,
-            d.balance,
-            d.apr,
-            d.min_payment_percent,
-            d.min_payment_floor,
-            d.promo_apr,
-            d.promo_until,
-        )
-        for d in ledger.debts()
-    ]
+    debts = ledger_debts(ledger)
     categories = [c.name for c in ledger.categories()]
     return make_context(
         history, today, budgets=budgets, goals=goals, debts=debts, categories=categories
