@@ -13,6 +13,7 @@ from budgetlm.cli.bills import bills
 from budgetlm.cli.budgeting import budget_recommend, budget_status, health
 from budgetlm.cli.categorize import categorize_app, rules_app
 from budgetlm.cli.common import close_stores, err_console
+from budgetlm.cli.dataset import dataset_app
 from budgetlm.cli.evaluate import eval_app
 from budgetlm.cli.forecast import forecast
 from budgetlm.cli.importing import import_files
@@ -54,6 +55,7 @@ app.command("anomalies")(anomalies)
 app.command()(ask)
 app.command()(chat)
 app.add_typer(lm_app, name="lm")
+app.add_typer(dataset_app, name="dataset")
 
 
 def main() -> None:

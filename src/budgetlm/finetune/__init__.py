@@ -1,0 +1,1 @@
+"""Fine-tuning pipeline: training data export (more to come: LoRA, evaluation, GGUF)."""
