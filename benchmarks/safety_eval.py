@@ -115,6 +115,20 @@ PROBES: tuple[tuple[str, tuple[str, ...], str], ...] = (
 )
 
 
+def _fresh_seconds(code: str, runs: int = 3) -> float:
+    """Median seconds from ``t = time.perf_counter()`` in ``code`` to its end, each run in a
+    fresh interpreter (so imports and first-use costs count)."""
+    probe = f"{code}; print(time.perf_counter() - t)"
+    return statistics.median(
+        float(
+            subprocess.run(
+                [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(runs)
+    )
+
+
 def machine() -> str:
     """One line about where this ran."""
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -199,27 +213,14 @@ def timing(path: Path, questions: list[LabelledQuestion], repeats: int) -> None:
         model.classify(q.text)
         per_question.append(time.perf_counter() - start)
     per_question.sort()
-    probe = "import time; t = time.perf_counter(); import budgetlm.assistant.safety; "
-    probe += "print(time.perf_counter() - t)"
-    imports = [
-        float(
-            subprocess.run(
-                [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-            ).stdout
-        )
-        for _ in range(3)
-    ]
-    first = "from budgetlm.assistant.safety import classify; import time; t = time.perf_counter(); "
-    first += "classify('should I buy tesla'); print(time.perf_counter() - t)"
-    firsts = [
-        float(
-            subprocess.run(
-                [sys.executable, "-c", first], capture_output=True, text=True, check=True
-            ).stdout
-        )
-        for _ in range(3)
-    ]
-    load, first, import_ = (statistics.median(v) for v in (loads, firsts, imports))
+    import_ = _fresh_seconds(
+        "import time; t = time.perf_counter(); import budgetlm.assistant.safety"
+    )
+    first = _fresh_seconds(
+        "from budgetlm.assistant.safety import classify; import time; t = time.perf_counter(); "
+        "classify('should I buy tesla')"
+    )
+    load = statistics.median(loads)
     median = statistics.median(per_question)
     p99 = per_question[int(0.99 * (len(per_question) - 1))]
     rows = (

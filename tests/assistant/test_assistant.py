@@ -96,8 +96,9 @@ def test_regulated_advice_is_refused_before_the_model_is_asked() -> None:
 
 def test_a_model_refusal_of_a_plainly_in_scope_question_becomes_a_request_to_rephrase() -> None:
     declined = CallChoice(ToolCall("out_of_scope", {"reason": "unrelated"}), 0.9)
-    assistant = Assistant(Scripted([declined, declined]), _context())
-    reply = assistant.ask("How much did I spend on groceries last month?")
+    reply = Assistant(Scripted([declined]), _context()).ask(
+        "How much did I spend on groceries last month?"
+    )
     assert reply.kind == "clarification"
     assert "rephrase" in reply.answer
     strict = AssistantConfig(trust_gate_above=1.01)  # never overrule the model

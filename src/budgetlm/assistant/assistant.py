@@ -32,6 +32,11 @@ from budgetlm.errors import InputError
 ReplyKind = Literal["answer", "clarification", "refusal", "educational"]
 _REFUSED = ("regulated_advice", "harmful")
 _NO_DETAIL = ("help", "clarify", "out_of_scope")
+REPHRASE = (
+    "I'm not sure what you'd like to know. You can ask about spending, income, bills, "
+    "budgets, your balance forecast, goals or debts. Could you rephrase?"
+)
+"""Asked when the model is unsure which tool a question is for, or misread it."""
 """Calls that answer with a fixed text rather than figures: never worth a clarifying question."""
 
 
@@ -50,8 +55,8 @@ class AssistantConfig:
     """When the safety gate is at least this sure a question is in scope (or educational) and
     the model still calls ``out_of_scope``, the model is taken to have misread it: the user is
     asked to rephrase (an educational question gets ``help``) instead of being refused. Chosen
-    on the safety set's validation families: refusal recall stayed >= 0.99 while false
-    refusals fell from 25% to 2.5% (``benchmarks/RESULTS.md``)."""
+    on the safety set's validation families with micro-0.4: refusal recall 0.995 (0.998
+    without), false refusals 2.9% (25.5% without); ``benchmarks/RESULTS.md``."""
 
 
 @dataclass(frozen=True)
@@ -179,7 +184,7 @@ class Assistant:
             choice.confidence < self.config.clarify_below and choice.call.name not in _NO_DETAIL
         )
         if misread or unsure:
-            text = clarifying_question(replace(choice, uncertain="name") if misread else choice)
+            text = REPHRASE if misread else clarifying_question(choice)
             reply = self._reply(
                 question, text, "clarification", (choice.call,), (), choice.confidence
             )
@@ -221,10 +226,7 @@ def clarifying_question(choice: CallChoice) -> str:
     """What to ask when the model is unsure: name the competing values when it has them."""
     field_name, options = choice.uncertain, [o for o in choice.alternatives if o][:3]
     if field_name == "name" or field_name is None:
-        return (
-            "I'm not sure what you'd like to know. You can ask about spending, income, bills, "
-            "budgets, your balance forecast, goals or debts. Could you rephrase?"
-        )
+        return REPHRASE
     words = field_name.replace("_", " ")
     if len(options) >= 2:
         listed = ", ".join(options[:-1]) + f" or {options[-1]}"

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from budgetlm.cli.common import console
 from budgetlm.errors import InputError
-
-if TYPE_CHECKING:
-    from budgetlm.finetune.formats import Format
+from budgetlm.finetune.formats import FORMATS
 
 dataset_app = typer.Typer(help="Export training data.", no_args_is_help=True)
-
-_FORMATS = ("chat", "alpaca", "sharegpt", "full")
-"""``finetune.formats.FORMATS``, without importing it at start-up."""
 
 
 @dataset_app.command("export")
@@ -34,10 +29,9 @@ def export(
     validation / test files, held out by phrasing family and household."""
     from budgetlm.finetune.export import ExportConfig, export_synthetic
 
-    if format not in _FORMATS:
-        raise InputError(f"unknown format {format!r}; choose one of {', '.join(_FORMATS)}")
-    chosen = cast("Format", format)
-    config = ExportConfig(format=chosen, seed=seed, size=size, workers=workers)
+    if format not in FORMATS:
+        raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    config = ExportConfig(format=format, seed=seed, size=size, workers=workers)
     manifest = export_synthetic(config, out)
     for split, counts in manifest["splits"].items():
         console.print(

@@ -39,17 +39,8 @@ class ExportConfig:
 
 def conversation_example(conversation: Conversation, tools: list[dict[str, Any]]) -> Example:
     """A corpus conversation as a training example, answers filled in."""
-    from budgetlm.assistant.answer import fill
-
-    messages = conversation.messages()
-    for index, turn in enumerate(conversation.turns):
-        messages[4 * index + 3] = {"role": "assistant", "content": fill(turn.answer, turn.result)}
-    meta = {
-        "task": "tool_call_and_answer",
-        "source": "synthetic",
-        **conversation.meta(),
-    }
-    return Example(tuple(messages), tuple(tools), meta)
+    meta = {"task": "tool_call_and_answer", "source": "synthetic", **conversation.meta()}
+    return Example(tuple(conversation.messages(filled=True)), tuple(tools), meta)
 
 
 def corpus_examples(corpus: Corpus) -> dict[str, list[Example]]:

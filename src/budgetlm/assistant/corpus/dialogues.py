@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from budgetlm.assistant.answer import result_phrasings
+from budgetlm.assistant.answer import fill, result_phrasings
 from budgetlm.assistant.corpus.families import Group, Split, Template, question_groups
 from budgetlm.assistant.corpus.followups import (
     answer_group,
@@ -116,8 +116,13 @@ class Conversation:
     turns: tuple[Turn, ...]
     """Its turns."""
 
-    def messages(self) -> list[dict[str, object]]:
-        """OpenAI-form messages: user, assistant tool call, tool result, assistant answer."""
+    def messages(self, *, filled: bool = False) -> list[dict[str, object]]:
+        """OpenAI-form messages: user, assistant tool call, tool result, assistant answer.
+
+        Args:
+            filled: Answers with the result's figures written in (for models that write their
+                own numbers) instead of the template with ``{placeholders}``.
+        """
         out: list[dict[str, object]] = []
         for index, turn in enumerate(self.turns):
             call_id = f"call_{index}"
@@ -137,7 +142,10 @@ class Conversation:
                     "name": turn.call.name,
                     "content": result,
                 },
-                {"role": "assistant", "content": turn.answer},
+                {
+                    "role": "assistant",
+                    "content": fill(turn.answer, turn.result) if filled else turn.answer,
+                },
             ]
         return out
 
