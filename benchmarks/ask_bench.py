@@ -1,6 +1,7 @@
 """End-to-end ``ask`` latency and memory, and the same decoding on a Qwen2.5-0.5B-sized model.
 
     python benchmarks/ask_bench.py [--model micro] [--questions 200] [--threads 1] [--no-qwen]
+        [--versus micro+int8]
 
 Ledger: ``tests/data/assistant/household.csv`` (14 months, 1,334 rows) imported the way
 ``budgetlm import`` does, with the question set's goals, debts and budgets; today 2026-10-31.
@@ -10,6 +11,11 @@ phrasing families), so they are not the human set's and not the training set's.
 Measured per question, after 5 warm-up questions: ``Assistant.ask`` wall time, which is the
 whole path a user waits for: safety gate, tool-call decoding, tool execution, answer decoding,
 the guard. Peak RSS is the process's high-water mark after all questions (model loaded).
+
+With ``--versus SPEC`` a second model answers the same questions in the same process, each
+question asked of both in turn (which one goes first alternates), and the ratios of their
+percentiles are printed (``--model`` over ``--versus``: above 1 means ``--versus`` is faster),
+with how many questions got the same tool calls. Peak RSS then covers both models.
 
 Comparison in the same run: the first question's tool call is decoded again by the same
 ``Session.tool_call`` code, teacher-forced to the same call text, on (a) the shipped micro model
@@ -73,25 +79,44 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-qwen", action="store_true")
+    parser.add_argument("--versus", help="a second --model value, timed alternating with it")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     context, _ = load_question_set(QUESTION_SET)
     corpus = build_corpus(CorpusConfig(seed=1, size=args.questions, shares=(0.0, 0.0, 1.0)))
     questions = [c.turns[0].user for c in corpus.splits["test"]][: args.questions]
-    backend = open_backend(args.model, context.today)
-    assistant = Assistant(backend, context)
+    specs = [args.model] if args.versus is None else [args.model, args.versus]
+    backends = [open_backend(spec, context.today) for spec in specs]
+    assistants = [Assistant(backend, context) for backend in backends]
     for question in questions[:5]:
-        assistant.ask(question)
-    latencies = [assistant.ask(q).latency_ms for q in questions]
+        for assistant in assistants:
+            assistant.ask(question)
+    latencies: list[list[float]] = [[] for _ in assistants]
+    calls: list[list[object]] = [[] for _ in assistants]
+    for i, question in enumerate(questions):
+        for k in range(len(assistants)) if i % 2 == 0 else reversed(range(len(assistants))):
+            reply = assistants[k].ask(question)
+            latencies[k].append(reply.latency_ms)
+            calls[k].append(reply.tool_calls)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"model {backend.name}, threads {args.threads}, {len(questions)} questions")
-    print(
-        f"ask latency ms: p50 {percentile(latencies, 0.5):.1f}  p95 "
-        f"{percentile(latencies, 0.95):.1f}  p99 {percentile(latencies, 0.99):.1f}  "
-        f"max {max(latencies):.1f}   (targets p50 <= 50, p95 <= 150)"
-    )
+    for backend, times in zip(backends, latencies, strict=True):
+        print(f"model {backend.name}, threads {args.threads}, {len(questions)} questions")
+        print(
+            f"ask latency ms: p50 {percentile(times, 0.5):.1f}  p95 "
+            f"{percentile(times, 0.95):.1f}  p99 {percentile(times, 0.99):.1f}  "
+            f"max {max(times):.1f}   (targets p50 <= 50, p95 <= 150)"
+        )
+    if len(backends) == 2:
+        ratios = "  ".join(
+            f"{name} {percentile(latencies[0], q) / percentile(latencies[1], q):.2f}x"
+            for name, q in (("p50", 0.5), ("p95", 0.95))
+        )
+        same = sum(a == b for a, b in zip(*calls, strict=True))
+        print(f"{backends[0].name} / {backends[1].name}: {ratios}")
+        print(f"same tool calls: {same}/{len(questions)}")
     print(f"peak RSS {rss_mb:.0f} MB   (target <= 600)")
+    backend = backends[0]
     if args.no_qwen or not isinstance(backend, LocalBackend):
         return
 

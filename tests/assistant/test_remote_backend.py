@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -14,51 +12,31 @@ import pytest
 from budgetlm.assistant.backends.base import BackendError, call_message
 from budgetlm.assistant.backends.remote import RemoteBackend, RemoteConfig, wire_messages
 from budgetlm.assistant.tools import ToolCall, Vocabulary
+from openai_fake import openai_server
 
 VOCAB = Vocabulary(categories=("Groceries", "Dining Out"), accounts=("Checking",))
 
 
 class FakeServer:
-    """Answers ``/models`` and ``/chat/completions`` with queued replies; records requests."""
+    """Answers with queued replies; records requests."""
 
     def __init__(self) -> None:
         self.replies: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
-        fake = self
+        self.url = ""
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self._send(200, {"object": "list", "data": [{"id": "tiny-model"}]})
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.requests.append({"headers": dict(self.headers), "body": body})
-                reply = fake.replies.pop(0)
-                self._send(reply.pop("_status", 200), reply)
-
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+    def respond(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        self.requests.append({"headers": body.pop("_headers"), "body": body})
+        reply = self.replies.pop(0)
+        return reply.pop("_status", 200), reply
 
 
 @pytest.fixture
 def server() -> Iterator[FakeServer]:
     fake = FakeServer()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with openai_server(fake.respond) as url:
+        fake.url = url
+        yield fake
 
 
 def tool_reply(name: str, arguments: str, logprobs: list[float] | None = None) -> dict[str, Any]:

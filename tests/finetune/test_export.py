@@ -94,3 +94,35 @@ def test_the_command_writes_the_files_and_names_a_bad_format(tmp_path: Path) -> 
     bad = runner.invoke(app, ["dataset", "export", "--out", str(tmp_path), "--format", "csv"])
     assert bad.exit_code != 0
     assert "unknown format 'csv'" in bad.output + str(bad.exception)
+
+
+def test_public_instruction_data_mixes_in_at_the_ratio_under_its_own_system_prompt(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from budgetlm.cli import app
+
+    rows = [
+        {"system": "", "user": f"Question {i}: what does an APR of {i}% mean for a card balance?",
+         "assistant": f"An APR of {i}% is the yearly interest rate charged on what you owe. " * 3}
+        for i in range(400)
+    ]  # fmt: skip
+    public = tmp_path / "finance.jsonl"
+    public.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "mixed"
+    result = CliRunner().invoke(
+        app, ["dataset", "export", "--out", str(out), "--format", "full", "--size", "40",
+              "--public", str(public), "--public-ratio", "0.25"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "public data: 400 rows in 1 file(s)" in result.output
+    train = _jsonl(out / "train.jsonl")
+    sources = [r["meta"]["source"] for r in train]
+    share = sources.count("public:finance.jsonl") / len(sources)
+    assert 0.2 <= share <= 0.3
+    for record in train:
+        own = record["meta"]["source"] == "synthetic"
+        assert (record["messages"][0]["content"] == SYSTEM_PROMPT) == own
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["public_ratio"] == 0.25 and manifest["public"]["mixed"]

@@ -15,6 +15,8 @@ from budgetlm.cli.categorize import categorize_app, rules_app
 from budgetlm.cli.common import close_stores, err_console
 from budgetlm.cli.dataset import dataset_app
 from budgetlm.cli.evaluate import eval_app
+from budgetlm.cli.export import export_app
+from budgetlm.cli.finetune import finetune
 from budgetlm.cli.forecast import forecast
 from budgetlm.cli.importing import import_files
 from budgetlm.cli.insights import insights
@@ -56,6 +58,8 @@ app.command()(ask)
 app.command()(chat)
 app.add_typer(lm_app, name="lm")
 app.add_typer(dataset_app, name="dataset")
+app.command()(finetune)
+app.add_typer(export_app, name="export")
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""``budgetlm ask``, ``budgetlm chat`` and ``budgetlm lm train``: the assistant and its model.
+"""``budgetlm ask``, ``budgetlm chat``, ``budgetlm lm train`` and ``lm distill``: the assistant
+and its model.
 
 The language-model libraries load inside the commands, so starting the CLI stays fast.
 """
@@ -37,7 +38,8 @@ ModelOption = Annotated[
     typer.Option(
         "--model",
         envvar=ENV_MODEL,
-        help="micro (shipped), micro:DIR, hf:PATH[+ADAPTER] or openai:BASE_URL[#MODEL].",
+        help="micro (shipped), micro+int8, micro:DIR, hf:PATH[+ADAPTER] or "
+        "openai:BASE_URL[#MODEL].",
     ),
 ]
 lm_app = typer.Typer(help="Train budgetlm's own micro language model.", no_args_is_help=True)
@@ -177,6 +179,66 @@ def lm_train(
     console.print(
         f"saved {escape(str(directory))}: {summary['parameters']:,} parameters, "
         f"{summary['safetensors_bytes'] / 1e6:.1f} MB, {summary['total_seconds'] / 60:.1f} min"
+    )
+
+
+@lm_app.command("distill")
+def lm_distill(
+    teacher: Annotated[
+        str,
+        typer.Option(help="Teacher model: openai:BASE_URL#MODEL, hf:PATH, micro or micro:DIR."),
+    ],
+    out: Annotated[Path, typer.Option(help="Directory to save the student in.")],
+    questions: Annotated[
+        int, typer.Option(min=1, help="Training questions put to the teacher.")
+    ] = 500,
+    preset: Annotated[str, typer.Option(help="Student architecture (micro, tiny).")] = "micro",
+    epochs: Annotated[
+        float | None, typer.Option(min=0.01, help="Passes over the kept conversations (8).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the questions and the student.")] = 0,
+    validation: Annotated[
+        int, typer.Option(min=0, help="Corpus validation conversations for the loss.")
+    ] = 100,
+    teacher_phrases: Annotated[
+        bool, typer.Option(help="Keep the teacher's answer when it is a fitting template.")
+    ] = False,
+    threads: Annotated[int, typer.Option(min=1, help="CPU threads for training.")] = 2,
+) -> None:
+    """Distil a teacher into a micro student: the teacher answers the corpus' training
+    questions, calls that validate and run are kept, and the student trains on them
+    (``--model micro:OUT`` then serves it; ``OUT/distill.json`` has the counts)."""
+    from dataclasses import replace
+
+    from budgetlm.finetune.distill import DistillConfig, distill
+    from budgetlm.lm.train import TrainProgress
+
+    try:
+        config = DistillConfig(
+            teacher=teacher,
+            questions=questions,
+            preset=preset,
+            seed=seed,
+            validation_conversations=validation,
+            teacher_phrases=teacher_phrases,
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    train = replace(config.train, threads=threads)
+    config = replace(config, train=replace(train, epochs=epochs) if epochs else train)
+
+    def on_step(progress: TrainProgress) -> None:
+        val = "" if progress.val_loss is None else f" · validation {progress.val_loss:.3f}"
+        console.print(
+            f"step {progress.step}/{progress.total_steps} · loss {progress.train_loss:.3f}{val}",
+            highlight=False,
+        )
+
+    report = distill(config, out, lambda text: console.print(escape(text)), on_step)
+    asked = report.teacher
+    console.print(
+        f"saved {escape(str(out))}: kept {asked.kept}/{asked.asked} questions, teacher agrees "
+        f"with the corpus on {asked.agreement:.0%}, {report.summary['total_seconds']:.0f} s"
     )
 
 

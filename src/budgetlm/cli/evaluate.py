@@ -141,3 +141,61 @@ def _show_assistant_report(report: dict[str, object]) -> None:
         if isinstance(part, dict):
             shown = [(k, str(v)) for k, v in part.items() if k != "failures"]
             print_table(key, ["metric", "value"], shown)
+
+
+@eval_app.command("model")
+def eval_model(
+    model: Annotated[
+        list[str],
+        typer.Option(
+            "--model",
+            help="A model to score (repeat: base first, then tuned): micro[+int8][:DIR], "
+            "hf:PATH[+ADAPTER] or openai:BASE_URL (optionally #MODEL).",
+        ),
+    ],
+    conversations: Annotated[
+        int, typer.Option(min=1, help="Held-out corpus conversations (budget questions).")
+    ] = 40,
+    categorize_items: Annotated[
+        int, typer.Option(min=1, help="Held-out transactions to categorize.")
+    ] = 60,
+    entity_items: Annotated[
+        int, typer.Option(min=1, help="Sentences to extract amounts, dates and merchants from.")
+    ] = 40,
+    qa: Annotated[
+        Path | None,
+        typer.Option(
+            help="Finance QA file (system/user/assistant, as Finance-Instruct-500k); its test "
+            "split is scored. Without it finance QA is reported as not run."
+        ),
+    ] = None,
+    qa_items: Annotated[int, typer.Option(min=1, help="Most finance QA questions.")] = 40,
+    households: Annotated[
+        int, typer.Option(min=1, max=50, help="Test households the transactions come from.")
+    ] = 6,
+    seed: Annotated[int, typer.Option(help="Seed of every held-out draw.")] = 0,
+    as_json: JsonOption = False,
+    markdown_file: Annotated[
+        Path | None, typer.Option("--markdown", help="Also write the table as Markdown here.")
+    ] = None,
+) -> None:
+    """Base vs tuned side by side on the same held-out items: tool-call exact match and answer
+    accuracy on budget questions, categorization accuracy, finance QA token-F1, entity-F1 and
+    latency (the Δ column is tuned − base)."""
+    from budgetlm.finetune.eval import EvalConfig, compare_models, markdown, metric_rows
+
+    config = EvalConfig(
+        seed=seed, conversations=conversations, categorize_items=categorize_items,
+        entity_items=entity_items, qa_items=qa_items, households=households,
+    )  # fmt: skip
+    with console.status("Drawing held-out items…") as status:
+        report = compare_models(model, config, qa, progress=status.update)
+    if markdown_file is not None:
+        markdown_file.write_text(markdown(report), encoding="utf-8")
+
+    def render() -> None:
+        header, rows = metric_rows(report)
+        print_table(f"base vs tuned on held-out items, seed {seed}", header, rows,
+                    right=header[1:])  # fmt: skip
+
+    emit(as_json, report, render)

@@ -43,15 +43,53 @@ class Example:
     """One conversation to train on."""
 
     messages: tuple[Message, ...]
-    """OpenAI-form messages, without the system message."""
+    """OpenAI-form messages; a system message first only when the example needs its own (the
+    writers give the others budgetlm's `SYSTEM_PROMPT`)."""
     tools: tuple[Mapping[str, Any], ...]
     """The OpenAI ``tools`` list the conversation may call."""
     meta: Mapping[str, Any] = field(default_factory=dict)
     """Task, source, split, template family and the like."""
 
 
+MAX_PROMPT_ENUM = 8
+"""Longer enums (categories, hundreds of payees) are left out of the tools a prompt shows."""
+
+
+def prompt_tools(tools: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The tools as a prompt shows them: without regular-expression ``pattern``s and enums of
+    more than `MAX_PROMPT_ENUM` values.
+
+    Both are enforced by the decoder's grammar when the model serves (``lm.constraints``), and
+    written out they would make the prompt tens of thousands of characters long (the period
+    pattern alone is about a thousand, repeated in most tools): 35,642 characters for the 20
+    tools of a synthetic household, 9,338 without them. Short enums (account kinds, debt
+    strategies) stay. The same function shapes the exported files, the fine-tuning prompts and
+    the ``hf:`` backend's prompts, so all three agree.
+    """
+
+    def shown(node: Any) -> Any:
+        if isinstance(node, Mapping):
+            return {
+                key: shown(value)
+                for key, value in node.items()
+                if key != "pattern" and not (key == "enum" and len(value) > MAX_PROMPT_ENUM)
+            }
+        if isinstance(node, list):
+            return [shown(item) for item in node]
+        return node
+
+    return [shown(tool) for tool in tools]
+
+
 def _with_system(example: Example) -> list[Message]:
+    """The messages, with budgetlm's system prompt first unless the example brings its own."""
+    if example.messages and example.messages[0]["role"] == "system":
+        return list(example.messages)
     return [{"role": "system", "content": SYSTEM_PROMPT}, *example.messages]
+
+
+def _system(example: Example) -> str:
+    return str(_with_system(example)[0]["content"])
 
 
 def to_chat(example: Example) -> list[dict[str, Any]]:
@@ -88,27 +126,34 @@ def _transcript(messages: Sequence[Message]) -> str:
     return "\n".join(lines)
 
 
+def _body(example: Example) -> list[Message]:
+    """The messages after the system message."""
+    return _with_system(example)[1:]
+
+
 def to_alpaca(example: Example) -> list[dict[str, Any]]:
     """One record per tool call and per answer (see the module docstring)."""
     tools = json.dumps(list(example.tools), ensure_ascii=False)
+    system = _system(example)
     records = []
-    messages = list(example.messages)
+    messages = _body(example)
     for index, message in enumerate(messages):
         if message["role"] != "assistant":
             continue
         earlier = messages[:index]
-        question = next(m["content"] for m in reversed(earlier) if m["role"] == "user")
-        history = _transcript(earlier[:-1])  # before this question
+        asked = max(i for i, m in enumerate(earlier) if m["role"] == "user")
+        question = earlier[asked]["content"]
         if message.get("tool_calls"):
+            history = _transcript(earlier[:asked])
             context = f"Tools: {tools}" + (f"\n\nEarlier:\n{history}" if history else "")
             records.append(
                 {"instruction": question, "input": context, "output": _call_text(message),
-                 "system": SYSTEM_PROMPT}
+                 "system": system}
             )  # fmt: skip
-        else:
+        else:  # the answer, from the tool call and result since the question (if any)
             records.append(
-                {"instruction": question, "input": _transcript(earlier[-2:]),
-                 "output": message["content"], "system": SYSTEM_PROMPT}
+                {"instruction": question, "input": _transcript(earlier[asked + 1 :]),
+                 "output": message["content"], "system": system}
             )  # fmt: skip
     return records
 
@@ -119,7 +164,7 @@ _SHAREGPT_ROLES = {"user": "human", "tool": "observation", "assistant": "gpt"}
 def to_sharegpt(example: Example) -> list[dict[str, Any]]:
     """The ShareGPT record with ``function_call`` and ``observation`` turns."""
     turns = []
-    for message in example.messages:
+    for message in _body(example):
         if message["role"] == "assistant" and message.get("tool_calls"):
             turns.append({"from": "function_call", "value": _call_text(message)})
         else:
@@ -127,7 +172,7 @@ def to_sharegpt(example: Example) -> list[dict[str, Any]]:
     return [
         {
             "conversations": turns,
-            "system": SYSTEM_PROMPT,
+            "system": _system(example),
             "tools": json.dumps([t["function"] for t in example.tools], ensure_ascii=False),
         }
     ]

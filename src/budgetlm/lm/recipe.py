@@ -15,13 +15,16 @@ from __future__ import annotations
 import json
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from budgetlm.lm.config import TrainConfig, get_preset
-from budgetlm.lm.train import TrainProgress
+from budgetlm.lm.config import ModelPreset, TrainConfig, get_preset
+from budgetlm.lm.train import Conversation, TrainProgress, TrainReport
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerFast
 
 RECIPE_VERSION = "0.4"
 """Bumped when the recipe (corpus, template, training) changes in a way that changes weights."""
@@ -79,13 +82,8 @@ def train_recipe(
         progress: Told about each stage in a few words.
         on_step: Training progress callback.
     """
-    import torch
-    import transformers
-
     from budgetlm.assistant.corpus import CorpusConfig, build_corpus
-    from budgetlm.lm.model import build_model, parameter_count, safetensors_bytes, save_model
-    from budgetlm.lm.template import render
-    from budgetlm.lm.tokenizer import train_tokenizer
+    from budgetlm.lm.model import parameter_count, safetensors_bytes, save_model
     from budgetlm.lm.train import train
 
     say = progress or (lambda _: None)
@@ -109,8 +107,7 @@ def train_recipe(
     corpus_seconds = time.perf_counter() - started
 
     say(f"training a {preset.vocab_size}-token BPE tokenizer")
-    tokenizer = train_tokenizer((render(m) for m in train_set), preset.vocab_size)
-    model = build_model(preset, config.seed, tokenizer=tokenizer)
+    model, tokenizer = new_model(preset, config.seed, train_set)
     say(f"training {preset.name} ({parameter_count(model):,} parameters)")
     report = train(model, tokenizer, train_set, validation_set, config.train, on_step)
     save_model(model, tokenizer, directory)
@@ -124,32 +121,58 @@ def train_recipe(
         "tokenizer_tokens": len(tokenizer),
         "corpus": corpus.stats(),
         "corpus_seconds": round(corpus_seconds, 1),
-        "training": {
-            "steps": report.steps,
-            "epochs": round(report.epochs, 3),
-            "examples": report.examples,
-            "tokens": report.tokens,
-            "target_tokens": report.target_tokens,
-            "seconds": round(report.elapsed_seconds, 1),
-            "tokens_per_second": round(report.tokens_per_second, 1),
-            "final_train_loss": round(report.final_train_loss, 4),
-            "final_validation_loss": (
-                None if report.final_val_loss is None else round(report.final_val_loss, 4)
-            ),
-            "train_losses": report.train_losses,
-            "validation_losses": report.val_losses,
-        },
+        "training": training_summary(report),
         "total_seconds": round(time.perf_counter() - started, 1),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "torch_threads": config.train.threads,
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-        },
+        "machine": machine_summary(config.train.threads),
     }
     (directory / "training.json").write_text(
         json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8"
     )
     return RecipeReport(directory, summary)
+
+
+def new_model(
+    preset: ModelPreset, seed: int, conversations: Sequence[Conversation]
+) -> tuple[PreTrainedModel, PreTrainedTokenizerFast]:
+    """A BPE tokenizer learned from ``conversations`` and a freshly initialised model of
+    ``preset`` over it: the untrained start of the recipe (and of ``finetune.distill``)."""
+    from budgetlm.lm.model import build_model
+    from budgetlm.lm.template import render
+    from budgetlm.lm.tokenizer import train_tokenizer
+
+    tokenizer = train_tokenizer((render(m) for m in conversations), preset.vocab_size)
+    return build_model(preset, seed, tokenizer=tokenizer), tokenizer
+
+
+def training_summary(report: TrainReport) -> dict[str, Any]:
+    """The ``training`` entry of ``training.json``: steps, tokens, timing and losses."""
+    return {
+        "steps": report.steps,
+        "epochs": round(report.epochs, 3),
+        "examples": report.examples,
+        "tokens": report.tokens,
+        "target_tokens": report.target_tokens,
+        "seconds": round(report.elapsed_seconds, 1),
+        "tokens_per_second": round(report.tokens_per_second, 1),
+        "final_train_loss": round(report.final_train_loss, 4),
+        "final_validation_loss": (
+            None if report.final_val_loss is None else round(report.final_val_loss, 4)
+        ),
+        "train_losses": report.train_losses,
+        "validation_losses": report.val_losses,
+    }
+
+
+def machine_summary(threads: int | None) -> dict[str, Any]:
+    """The ``machine`` entry of ``training.json``: platform, threads and software versions."""
+    import torch
+    import transformers
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "torch_threads": threads,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+    }

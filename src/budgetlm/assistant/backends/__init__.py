@@ -16,17 +16,20 @@ def open_backend(spec: str, today: date) -> Backend:
 
     Args:
         spec: ``micro`` (the shipped model), ``micro:DIR`` (a micro model trained into DIR),
-            ``hf:PATH[+ADAPTER]`` or ``openai:BASE_URL[#MODEL]``.
+            either with ``+int8`` after ``micro`` (``micro+int8``, ``micro+int8:DIR``: int8
+            linear layers, ``lm.quantize``), ``hf:PATH[+ADAPTER]`` or
+            ``openai:BASE_URL[#MODEL]``.
         today: The day questions are asked (remote models are told it).
 
     Raises:
-        BackendError: An unknown kind, or a model that cannot be opened.
+        BackendError: An unknown kind or quantization, or a model that cannot be opened.
     """
     kind, _, rest = spec.partition(":")
-    if kind == "micro":
+    base, plus, quantize = kind.partition("+")
+    if base == "micro":
         from budgetlm.assistant.backends.local import LocalBackend
 
-        return LocalBackend.micro(Path(rest) if rest else None)
+        return LocalBackend.micro(Path(rest) if rest else None, quantize if plus else None)
     if kind == "hf" and rest:
         from budgetlm.assistant.backends.local import LocalBackend
 
@@ -36,5 +39,5 @@ def open_backend(spec: str, today: date) -> Backend:
 
         return RemoteBackend(RemoteConfig.from_spec(rest), today)
     raise BackendError(
-        f"unknown model {spec!r}: use micro, micro:DIR, hf:PATH[+ADAPTER] or openai:BASE_URL"
+        f"unknown model {spec!r}: use micro[+int8][:DIR], hf:PATH[+ADAPTER] or openai:BASE_URL"
     )

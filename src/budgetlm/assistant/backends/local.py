@@ -11,10 +11,9 @@ of a conversation. They differ in the prompt:
   tokens where the templates differ cost a model step. Each question is followed by
   the line of the user's names it mentions (``assistant.linking``), as in training, and its
   call may only use payees and numbers the conversation said (``linking.call_candidates``).
-- ``hf:`` models get their own chat template with the tools' schemas (``tools=`` of
-  ``apply_chat_template``) and write numbers out; the guard checks every one. Text from the
-  ledger that looks like one of the model's control tokens is defused first, because a model's
-  own template renders plain text.
+- ``hf:`` models get their own chat template with the tools' schemas, laid out by
+  ``lm.hf_chat.ChatRenderer`` exactly as ``budgetlm finetune`` trains them (control-token
+  look-alikes in ledger text defused), and write numbers out; the guard checks every one.
 """
 
 from __future__ import annotations
@@ -24,12 +23,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from budgetlm.assistant.answer import result_phrasings
 from budgetlm.assistant.backends.base import BackendError, CallChoice, Message
 from budgetlm.assistant.tools import ToolCall, ToolResult, Vocabulary
 from budgetlm.assistant.tools.schema import decoding_schema, tool_schemas
+from budgetlm.lm.hf_chat import ChatRenderer
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -41,7 +41,6 @@ MICRO_DIRECTORY = "micro"
 """The shipped model lives in ``budgetlm/lm/micro/`` (safetensors, tokenizer, card)."""
 MAX_ANSWER_TOKENS = 96
 """Cap on an answer's tokens."""
-_ZERO_WIDTH = "\u200b"
 
 
 def micro_directory() -> Path:
@@ -76,12 +75,19 @@ class LocalBackend:
         self._name = name
         self._session: Session = self.decoder.session()
         self._vocabulary = Vocabulary()
+        self._renderer = ChatRenderer(tokenizer)
 
     @classmethod
-    def micro(cls, directory: Path | None = None) -> LocalBackend:
-        """The shipped micro model (or one trained by ``budgetlm lm train`` into ``directory``)."""
+    def micro(cls, directory: Path | None = None, quantize: str | None = None) -> LocalBackend:
+        """The shipped micro model (or one trained by ``budgetlm lm train`` into ``directory``),
+        with ``quantize="int8"`` its backbone's linear layers in int8 (``lm.quantize``)."""
         from budgetlm.lm.model import load_pretrained
+        from budgetlm.lm.quantize import parse_quantization, quantize_model
 
+        try:
+            scheme = None if quantize is None else parse_quantization(quantize)
+        except ValueError as error:
+            raise BackendError(str(error)) from None
         directory = directory or micro_directory()
         if not (directory / "config.json").is_file():
             raise BackendError(
@@ -94,7 +100,10 @@ class LocalBackend:
         # busy 2-core machine decoding ran 10-20x slower, with one thread 2-3x (decode_bench).
         torch.set_num_threads(1)
         model, tokenizer = load_pretrained(directory)
-        return cls(model, tokenizer, name=_micro_name(directory), own_format=True)
+        name = _micro_name(directory)
+        if scheme is not None:
+            model, name = quantize_model(model, scheme), f"{name}+{scheme}"
+        return cls(model, tokenizer, name=name, own_format=True)
 
     @classmethod
     def from_hf(cls, spec: str) -> LocalBackend:
@@ -134,7 +143,7 @@ class LocalBackend:
         """Generate the answer. The micro model chooses among the answer templates that fit
         the result (``answer.result_phrasings``, its training targets); ``hf:`` models write
         freely."""
-        self._session.set_context(self._prompt(messages, self._vocabulary, tools=False))
+        self._session.set_context(self._prompt(messages, self._vocabulary))
         if self.own_format:
             templates = result_phrasings(result)
             return self._session.choose_text(templates).text if templates else ""
@@ -150,22 +159,14 @@ class LocalBackend:
         said = call_candidates(messages, vocabulary)
         return decoding_schema(replace(vocabulary, payees=said.payees), said.numbers)
 
-    def _prompt(
-        self, messages: Sequence[Message], vocabulary: Vocabulary, *, tools: bool = True
-    ) -> list[int]:
+    def _prompt(self, messages: Sequence[Message], vocabulary: Vocabulary) -> list[int]:
         if self.own_format:
             from budgetlm.assistant.linking import with_mentions
             from budgetlm.lm.template import encode_chat
 
             shown = with_mentions(messages, vocabulary)
             return encode_chat(shown, self.tokenizer, add_generation_prompt=True)
-        specials = [str(t) for t in self.tokenizer.all_special_tokens]
-        safe = [_defused(m, specials) for m in messages]
-        schemas = tool_schemas(vocabulary) if tools else None
-        text = self.tokenizer.apply_chat_template(
-            cast(Any, safe), tools=cast(Any, schemas), add_generation_prompt=True, tokenize=False
-        )
-        return self.decoder.encode(str(text))
+        return self._renderer.prompt_ids(messages, tool_schemas(vocabulary))
 
 
 def _micro_name(directory: Path) -> str:
@@ -175,17 +176,6 @@ def _micro_name(directory: Path) -> str:
         if version:
             return f"micro-{version}"
     return "micro"
-
-
-def _defused(message: Message, specials: Sequence[str]) -> Message:
-    """``message`` with control-token look-alikes in its text broken by a zero-width space."""
-    content = message.get("content")
-    if not isinstance(content, str):
-        return message
-    for token in specials:
-        if len(token) > 1 and token in content:
-            content = content.replace(token, token[0] + _ZERO_WIDTH + token[1:])
-    return {**message, "content": content}
 
 
 def _uncertainty(
