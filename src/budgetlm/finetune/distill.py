@@ -196,14 +196,14 @@ def train_contexts(corpus: Corpus) -> dict[str, ToolContext]:
         DistillError: A household that does not come out as the corpus recorded it (its day,
             or the result of one of its own calls, differs).
     """
+    from budgetlm.assistant.corpus.build import household_rng
     from budgetlm.assistant.corpus.households import household_context
 
     contexts: dict[str, ToolContext] = {}
     for record in corpus.households:
         if record.split != "train":
             continue
-        # Seeded as corpus.build seeds each household's generator; checked below.
-        rng = random.Random(f"{corpus.config.seed}|train|{record.seed}")
+        rng = household_rng(corpus.config.seed, "train", record.seed)  # checked below
         sample = household_context(record.seed, rng, months=corpus.config.months)
         contexts[record.key] = sample.context
         if sample.key != record.key:

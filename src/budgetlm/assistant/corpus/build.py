@@ -170,9 +170,15 @@ def _safety_pool(split: Split, seed: int, per_family: int) -> tuple[LabelledQues
 _Job = tuple[CorpusConfig, Split, int, int]
 
 
+def household_rng(corpus_seed: int, split: str, household_seed: int) -> random.Random:
+    """The generator that draws a corpus household's today, renames and conversations (so
+    another module can make the same household again)."""
+    return random.Random(f"{corpus_seed}|{split}|{household_seed}")
+
+
 def _household_job(job: _Job) -> tuple[HouseholdRecord, list[tuple[str, list[Turn]]]]:
     config, split, seed, count = job
-    rng = random.Random(f"{config.seed}|{split}|{seed}")
+    rng = household_rng(config.seed, split, seed)
     sample = household_context(seed, rng, months=config.months)
     safety = _safety_pool(split, config.seed, config.safety_per_family)
     made = household_conversations(sample, split, count, rng, config.dialogue, safety)
