@@ -23,6 +23,7 @@ from budgetlm.cli.insights import insights
 from budgetlm.cli.ledger import accounts_app, categories_app, init, transactions
 from budgetlm.cli.payoff import debt_plan, goal_check
 from budgetlm.cli.plans import budget_app, debt_app, goal_app
+from budgetlm.cli.server import keys_app, serve
 from budgetlm.cli.synth import demo, synth
 from budgetlm.errors import BudgetlmError
 
@@ -60,6 +61,8 @@ app.add_typer(lm_app, name="lm")
 app.add_typer(dataset_app, name="dataset")
 app.command()(finetune)
 app.add_typer(export_app, name="export")
+app.command()(serve)
+app.add_typer(keys_app, name="keys")
 
 
 def main() -> None:

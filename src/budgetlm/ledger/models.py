@@ -283,3 +283,42 @@ class PersonalModel(Base):
     weights: Mapped[bytes] = mapped_column(LargeBinary)
     """Compressed ``.npz`` weights (never a pickle)."""
     trained_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+class ApiKey(Base):
+    """A key that lets a server client act in one workspace (issue 7).
+
+    Only a SHA-256 hash of the secret is stored: keys are 256-bit random tokens, so a slow
+    password hash would add nothing but latency to every request.
+    """
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    """The secret's first characters, shown to tell keys apart."""
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuditRecord(Base):
+    """One prediction the server made: who asked, which model, a hash of the input, the output."""
+
+    __tablename__ = "audit_records"
+    __table_args__ = (
+        Index("ix_audit_records_workspace_id_created_at", "workspace_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    endpoint: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(100))
+    input_hash: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the request's input (never the input itself)."""
+    output: Mapped[str] = mapped_column(Text)
+    """The prediction as JSON."""
+    confidence: Mapped[float | None] = mapped_column(Float)
+    latency_ms: Mapped[float] = mapped_column(Float)

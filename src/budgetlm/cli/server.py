@@ -1,0 +1,104 @@
+"""``budgetlm serve`` (the HTTP server) and ``budgetlm keys`` (its API keys)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from budgetlm import settings
+from budgetlm.cli.common import (
+    DbOption,
+    TodayOption,
+    WorkspaceOption,
+    console,
+    open_context,
+    print_table,
+)
+from budgetlm.errors import InputError
+from budgetlm.ledger.store import DEFAULT_WORKSPACE
+
+keys_app = typer.Typer(help="API keys of the server, one workspace each.", no_args_is_help=True)
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Interface to bind; off loopback every request needs a key.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    model: Annotated[
+        str, typer.Option(help="micro, micro+int8, hf:PATH[+ADAPTER] or openai:BASE_URL[#MODEL].")
+    ] = "micro",
+    db: DbOption = None,
+    today: TodayOption = None,
+    require_keys: Annotated[bool, typer.Option(help="Require API keys even on loopback.")] = False,
+) -> None:
+    """Serve the budget API, the OpenAI-compatible endpoint and the web page."""
+    import uvicorn
+
+    from budgetlm.server.app import create_app
+    from budgetlm.server.config import ServerConfig
+
+    config = ServerConfig(
+        db_url=settings.resolve_db_url(db),
+        host=host,
+        port=port,
+        model=model,
+        today=settings.resolve_today(today) if today else None,
+        require_keys=True if require_keys else None,
+    )
+    keys = "required" if config.keys_required else "optional on loopback"
+    console.print(f"budgetlm on http://{escape(host)}:{port} (API keys {keys}; docs at /docs)")
+    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="What the key is for (an app, a person).")],
+    db: DbOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Make a key for the workspace; the secret is printed once and stored only as a hash."""
+    from budgetlm.server.keys import create_key
+
+    context = open_context(db, None, workspace)
+    with context.store.session() as session:
+        secret = create_key(session, context.workspace_id, name)
+    console.print(f"key for workspace {escape(workspace)!r} ({escape(name)}):")
+    console.print(secret, soft_wrap=True, highlight=False)
+    console.print("It is shown only now; the server stores its hash.")
+
+
+@keys_app.command("list")
+def keys_list(db: DbOption = None, workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
+    """The workspace's keys (their first characters only)."""
+    from budgetlm.server.keys import list_keys
+
+    context = open_context(db, None, workspace)
+    with context.store.session() as session:
+        rows = [
+            (key.prefix + "…", key.name, key.created_at, key.revoked_at or "")
+            for key in list_keys(session, context.workspace_id)
+        ]
+    print_table(f"API keys of {workspace}", ["key", "name", "created", "revoked"], rows)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's first 12 characters, or all of it.")],
+    db: DbOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Revoke a key: requests with it are refused from now on."""
+    from budgetlm.server.keys import revoke_key
+
+    context = open_context(db, None, workspace)
+    with context.store.session() as session:
+        try:
+            revoked = revoke_key(session, context.workspace_id, prefix)
+        except ValueError as error:
+            raise InputError(str(error)) from None
+    if not revoked:
+        raise InputError(f"no live key starting {prefix[:12]!r} in workspace {workspace!r}")
+    console.print(f"revoked {escape(prefix[:12])}…")

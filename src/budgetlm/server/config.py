@@ -1,0 +1,55 @@
+"""How the server runs: where it listens, which database and model, and its limits."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import date
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable only from this machine (``127.0.0.1``, ``::1``,
+    ``localhost``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Settings of one server process."""
+
+    db_url: str
+    """SQLAlchemy URL of the ledger database."""
+    host: str = "127.0.0.1"
+    """Interface to bind; anything but loopback makes API keys mandatory."""
+    port: int = 8000
+    """TCP port."""
+    model: str = "micro"
+    """The assistant's backend (``micro``, ``micro+int8``, ``hf:…``, ``openai:…``)."""
+    today: date | None = None
+    """Treat this date as today (tests, reproducible demos); None reads the clock per request."""
+    require_keys: bool | None = None
+    """Require an API key on every request; None means required unless bound to loopback."""
+    default_workspace: str = "default"
+    """The workspace of key-less requests on loopback."""
+    max_body_bytes: int = 10 * 2**20
+    """Largest request body (an uploaded bank file included)."""
+    max_question_chars: int = 500
+    """Longest question the assistant takes."""
+    max_batch: int = 1_000
+    """Most transactions one batch-categorize request may carry."""
+    rate_limit_per_minute: int = 1_200
+    """Requests one key (or the loopback user) may make per minute."""
+    model_timeout_seconds: float = 10.0
+    """A model call slower than this falls back to the deterministic answer."""
+    cache_entries: int = 2_048
+    """Responses kept in the cache (keyed by request and ledger version)."""
+
+    @property
+    def keys_required(self) -> bool:
+        """Whether requests must carry an API key."""
+        return self.require_keys if self.require_keys is not None else not is_loopback(self.host)

@@ -1,0 +1,105 @@
+"""What every request needs: its workspace (from its API key), a ledger session scoped to that
+workspace, and today's date.
+
+Without ``Authorization: Bearer KEY`` a request acts in the default workspace, and only when the
+server does not require keys (bound to loopback). With a key it always acts in the key's
+workspace, so no query can reach another one: every ledger query is scoped by
+``Ledger.workspace_id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from budgetlm.ledger.repository import Ledger
+from budgetlm.ledger.store import Store
+from budgetlm.server.config import ServerConfig
+from budgetlm.server.keys import workspace_of
+from budgetlm.server.service import AssistantService
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: the workspace and the key (None for the loopback user)."""
+
+    workspace_id: int
+    key_prefix: str | None
+
+
+def server_config(request: Request) -> ServerConfig:
+    """The running server's settings."""
+    config: ServerConfig = request.app.state.config
+    return config
+
+
+def store(request: Request) -> Store:
+    """The ledger database."""
+    opened: Store = request.app.state.store
+    return opened
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def caller(request: Request) -> Caller:
+    """The caller's workspace, from its API key or, key-less on loopback, the default one.
+
+    Raises:
+        HTTPException: 401 for a missing key where keys are required, a malformed header, or
+            an unknown or revoked key.
+    """
+    cached: Caller | None = getattr(request.state, "caller", None)
+    if cached is not None:
+        return cached
+    config = server_config(request)
+    header = request.headers.get("authorization")
+    if header is None:
+        if config.keys_required:
+            raise _unauthorized("an API key is required: Authorization: Bearer KEY")
+        found = Caller(request.app.state.default_workspace_id, None)
+    else:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise _unauthorized("the Authorization header must be: Bearer KEY")
+        with store(request).session() as session:
+            workspace_id = workspace_of(session, secret.strip())
+        if workspace_id is None:
+            raise _unauthorized("unknown or revoked API key")
+        found = Caller(workspace_id, secret.strip()[:12])
+    request.state.caller = found
+    return found
+
+
+def assistant(request: Request) -> AssistantService:
+    """The process' assistant service."""
+    service: AssistantService = request.app.state.assistant
+    return service
+
+
+def today(request: Request) -> date:
+    """The server's today (fixed by its config, or read from the clock per request)."""
+    fixed = server_config(request).today
+    return fixed if fixed is not None else date.today()
+
+
+def ledger(request: Request, who: Annotated[Caller, Depends(caller)]) -> Iterator[Ledger]:
+    """A ledger scoped to the caller's workspace, in one unit of work (committed at the end of
+    the request, rolled back if it fails)."""
+    with store(request).session() as session:
+        yield Ledger(session, who.workspace_id)
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
+LedgerDep = Annotated[Ledger, Depends(ledger, scope="function")]
+"""Committed before the response is sent, so a client that reads after a write sees it."""
+TodayDep = Annotated[date, Depends(today)]
+ConfigDep = Annotated[ServerConfig, Depends(server_config)]
+AssistantDep = Annotated[AssistantService, Depends(assistant)]

@@ -1,0 +1,50 @@
+"""A server app over a fresh SQLite ledger, with two workspaces and a key for each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from budgetlm.ledger.store import Store
+from budgetlm.server.app import create_app
+from budgetlm.server.config import ServerConfig
+from budgetlm.server.keys import create_key
+
+TODAY = date(2026, 11, 21)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running app, its store and one key per workspace."""
+
+    client: TestClient
+    store: Store
+    config: ServerConfig
+    keys: dict[str, str]
+
+    def as_(self, workspace: str) -> dict[str, str]:
+        """Headers that act in ``workspace``."""
+        return {"Authorization": f"Bearer {self.keys[workspace]}"}
+
+
+def serve(tmp_path: Path, **settings: object) -> Iterator[Served]:
+    store = Store(f"sqlite:///{tmp_path / 'ledger.db'}")
+    keys = {}
+    for name in ("alice", "bob"):
+        workspace_id = store.workspace_id(name)
+        with store.session() as session:
+            keys[name] = create_key(session, workspace_id, f"{name}'s app")
+    config = replace(ServerConfig(db_url=str(store.url), today=TODAY), **settings)  # type: ignore[arg-type]
+    with TestClient(create_app(config, store=store)) as client:
+        yield Served(client, store, config, keys)
+    store.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    yield from serve(tmp_path)
