@@ -47,10 +47,16 @@ def serve(
         model=model,
         today=settings.resolve_today(today) if today else None,
         require_keys=True if require_keys else None,
+        load_model_at_start=True,
     )
     keys = "required" if config.keys_required else "optional on loopback"
     console.print(f"budgetlm on http://{escape(host)}:{port} (API keys {keys}; docs at /docs)")
-    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+    from budgetlm.server.logs import uvicorn_log_config
+
+    uvicorn.run(
+        create_app(config), host=host, port=port, log_config=uvicorn_log_config(),
+        log_level="warning",
+    )  # fmt: skip
 
 
 @keys_app.command("create")

@@ -5,15 +5,31 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from budgetlm import __version__
 from budgetlm.errors import BudgetlmError, InputError, NotFoundError
 from budgetlm.ledger.store import Store
+from budgetlm.server import logs
+from budgetlm.server.cache import ResponseCache
 from budgetlm.server.config import ServerConfig
-from budgetlm.server.routers import system
+from budgetlm.server.limits import BodyLimit
+from budgetlm.server.metrics import MetricsMiddleware, ServerMetrics
+from budgetlm.server.metrics import router as metrics_router
+from budgetlm.server.ratelimit import RateLimiter, enforce_rate_limit
+from budgetlm.server.routers import (
+    analytics,
+    assistant,
+    categorize,
+    ledger,
+    openai_compat,
+    system,
+    web,
+)
 from budgetlm.server.service import AssistantService
 
 API_PREFIX = "/api/v1"
@@ -34,6 +50,9 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
         opened = store or Store(config.db_url)
         app.state.store = opened
         app.state.default_workspace_id = opened.workspace_id(config.default_workspace)
+        logs.install()  # again: uvicorn configures logging after create_app
+        if config.load_model_at_start:
+            app.state.assistant.warm_up(config.today or date.today())
         try:
             yield
         finally:
@@ -46,10 +65,24 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
         description="Private budgeting intelligence: the budget API and an OpenAI-compatible "
         "endpoint over your own ledger.",
         lifespan=lifespan,
+        dependencies=[Depends(enforce_rate_limit)],  # every route; probes exempt
     )
     app.state.config = config
-    app.state.assistant = AssistantService(config)
+    # Protections (issue 7.3-7.4): metrics, rate limit, response cache, log hygiene.
+    logs.install()
+    metrics = app.state.metrics = ServerMetrics()
+    app.state.rate_limiter = RateLimiter(config.rate_limit_per_minute)
+    app.state.cache = ResponseCache(config.cache_entries, metrics)
+    app.state.assistant = AssistantService(config, metrics)
+    app.include_router(metrics_router)
     app.include_router(system.router)
+    app.include_router(openai_compat.router)
+    for area in (ledger, analytics, categorize, assistant):
+        app.include_router(area.router, prefix=API_PREFIX)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.WEB_DIRECTORY), name="static")
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees every answer
 
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, error: NotFoundError) -> JSONResponse:

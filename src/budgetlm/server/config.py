@@ -46,8 +46,16 @@ class ServerConfig:
     """Requests one key (or the loopback user) may make per minute."""
     model_timeout_seconds: float = 10.0
     """A model call slower than this falls back to the deterministic answer."""
+    load_model_at_start: bool = False
+    """Open the model when the server starts (``budgetlm serve`` does), instead of on the first
+    question, whose load would otherwise count against ``model_timeout_seconds``."""
     cache_entries: int = 2_048
     """Responses kept in the cache (keyed by request and ledger version)."""
+    breaker_failures: int = 3
+    """Consecutive model failures (errors or timeouts) that open the circuit breaker: the
+    assistant then answers without the model until the cool-down ends."""
+    breaker_cooldown_seconds: float = 30.0
+    """How long an open breaker keeps the model out before one question probes it again."""
 
     @property
     def keys_required(self) -> bool:

@@ -1,32 +1,135 @@
 """The assistant behind the server: one model backend per process, shared by the budget API's
-``/ask`` and the OpenAI-compatible endpoint's assistant mode.
+``/ask`` and the OpenAI-compatible endpoint's assistant mode, guarded by a timeout and a circuit
+breaker, and audited.
 
 Backends are not thread-safe (a decoding session holds one KV cache), and FastAPI runs plain
 route functions in a thread pool, so model calls are serialized by a lock. The backend is opened
 on first use, so a server that is only asked for ledger data never loads a model.
+
+**Timeout.** The model call runs in a worker thread; the request waits at most
+``model_timeout_seconds`` (for the lock and the call together), then answers without the model.
+A thread cannot be killed, so a late call runs on and keeps the lock until it finishes; questions
+asked meanwhile cannot get the lock in time and are answered without the model too (and count
+as failures, so a hung backend soon opens the breaker).
+
+**Breaker.** A call that raises or times out is a failure; ``breaker_failures`` in a row open the
+breaker for ``breaker_cooldown_seconds``, during which the model is not asked at all. Then one
+question probes it (``breaker.CircuitBreaker``).
+
+**Fallback.** Without the model the service still answers, deterministically and saying so: the
+same assistant loop runs with ``DeterministicBackend`` (the safety gate still refuses; a
+question naming one of the user's categories or payees gets that spending for the period it
+names, by the same mention linking the micro model's prompt uses; any other question gets the
+budget status of the month), the answer starts with ``MODEL_UNAVAILABLE`` and the reply is a
+``FallbackReply`` (``model_unavailable: true`` in its JSON, ``fallback`` true, model
+``deterministic``). Such replies should not be cached.
+
+**Audit.** Every ``ask`` adds an ``audit_records`` row in the ledger's session
+(``server.audit``): the input's hash, never the question.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import TYPE_CHECKING
 
+from budgetlm import __version__
+from budgetlm.assistant.assistant import Assistant, AssistantConfig, Conversation, Reply
+from budgetlm.assistant.backends.base import CallChoice, Message, last_question
+from budgetlm.assistant.tools import ToolCall, ToolResult, Vocabulary
+from budgetlm.errors import InputError
+from budgetlm.server.audit import record_prediction, split_model_name
+from budgetlm.server.breaker import CircuitBreaker
 from budgetlm.server.config import ServerConfig
 
 if TYPE_CHECKING:
-    from budgetlm.assistant.assistant import Conversation, Reply
     from budgetlm.assistant.backends.base import Backend
+    from budgetlm.assistant.tools import ToolContext
     from budgetlm.ledger.repository import Ledger
+    from budgetlm.server.metrics import ServerMetrics
+
+log = logging.getLogger(__name__)
+
+DETERMINISTIC = "deterministic"
+"""The model name of answers computed without the model."""
+MODEL_UNAVAILABLE = "The assistant model is unavailable right now, so this was computed without it:"
+"""How a fallback answer begins."""
+_PERIODS = (
+    ("last month", "last_month"), ("this month", "this_month"), ("last week", "last_week"),
+    ("this week", "this_week"), ("last year", "last_year"), ("this year", "this_year"),
+    ("year to date", "ytd"), ("yesterday", "yesterday"), ("today", "today"),
+)  # fmt: skip
+_MONTHS = ("this_month", "last_month")
+
+
+@dataclass(frozen=True)
+class FallbackReply(Reply):
+    """A reply computed without the model (it failed, was slow, or the breaker is open); its
+    ``fallback`` is True and its ``model`` is ``DETERMINISTIC``."""
+
+    reason: str = "error"
+    """Why: ``error``, ``timeout``, ``busy`` (an earlier call still holds the model) or
+    ``circuit_open``."""
+
+    def to_json(self) -> dict[str, object]:
+        """``Reply.to_json`` plus ``model_unavailable`` and ``fallback_reason``."""
+        return {**super().to_json(), "model_unavailable": True, "fallback_reason": self.reason}
+
+
+class DeterministicBackend:
+    """Chooses a tool by keywords and mentions, and leaves phrasing to ``answer.render``."""
+
+    @property
+    def name(self) -> str:
+        """``deterministic``."""
+        return DETERMINISTIC
+
+    def choose_call(self, messages: Sequence[Message], vocabulary: Vocabulary) -> CallChoice:
+        """Spending in a mentioned category or at a mentioned payee, else the budget status."""
+        from budgetlm.assistant.linking import find_mentions
+
+        question = last_question(messages)
+        lowered = question.casefold()
+        period = next((spec for words, spec in _PERIODS if words in lowered), "this_month")
+        named = dict(reversed(find_mentions(question, vocabulary)))  # the first of each kind
+        filters: dict[str, object] = {k: named[k] for k in ("category", "payee") if k in named}
+        if filters and "budget" not in lowered:
+            return CallChoice(ToolCall("spending", {"period": period, **filters}), 1.0)
+        month = period if period in _MONTHS else "this_month"
+        category = {"category": named["category"]} if "category" in named else {}
+        return CallChoice(ToolCall("budget_status", {"period": month, **category}), 1.0)
+
+    def phrase(self, messages: Sequence[Message], result: ToolResult) -> str:
+        """Nothing: the guard then shows the plain ``render`` of the result."""
+        return ""
 
 
 class AssistantService:
-    """Answers questions over a workspace's ledger with the configured backend."""
+    """Answers questions over a workspace's ledger with the configured backend.
 
-    def __init__(self, config: ServerConfig) -> None:
+    Args:
+        config: Settings (model, timeout, breaker).
+        metrics: Where model latency and fallbacks are counted (optional).
+    """
+
+    def __init__(self, config: ServerConfig, metrics: ServerMetrics | None = None) -> None:
         self.config = config
+        self.metrics = metrics
+        self.breaker = CircuitBreaker(config.breaker_failures, config.breaker_cooldown_seconds)
         self._backend: Backend | None = None
-        self._lock = threading.Lock()
+        self.model_lock = threading.Lock()
+        """Held by every use of the backend (a decoder is not thread-safe)."""
+
+    def warm_up(self, today: date) -> None:
+        """Open the backend now, so the first question is not timed out by the model's load."""
+        with self.model_lock:
+            self.backend(today)
 
     def backend(self, today: date) -> Backend:
         """The model backend, opened on first use."""
@@ -47,16 +150,132 @@ class AssistantService:
         today: date,
         question: str,
         conversation: Conversation | None = None,
+        *,
+        endpoint: str = "ask",
     ) -> Reply:
-        """Answer ``question`` over ``ledger`` as of ``today`` (continuing ``conversation``).
+        """Answer ``question`` over ``ledger`` as of ``today`` (continuing ``conversation``),
+        with the model when it answers in time, else deterministically (a ``FallbackReply``);
+        the prediction is audited under ``endpoint``.
 
         Raises:
             InputError: An empty or too long question.
         """
-        from budgetlm.assistant.assistant import Assistant, AssistantConfig
         from budgetlm.assistant.tools import load_context
 
+        self._check(question)
+        started = time.perf_counter()
         context = load_context(ledger, today)
-        settings = AssistantConfig(max_question_chars=self.config.max_question_chars)
-        with self._lock:
-            return Assistant(self.backend(today), context, settings).ask(question, conversation)
+        history = list(conversation.messages) if conversation is not None else []
+        reply = self._with_model(context, today, question, conversation)
+        if isinstance(reply, str):
+            reply = self._fallback(context, question, conversation, reason=reply)
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        self._audit(ledger, endpoint, today, question, history, reply, latency_ms)
+        return reply
+
+    def _check(self, question: str) -> None:
+        """The assistant's own input checks, made before the model is involved, so a bad
+        question is the caller's 422 and never a model failure."""
+        text = question.strip()
+        if not text:
+            raise InputError("the question is empty")
+        if len(text) > self.config.max_question_chars:
+            raise InputError(
+                f"the question is {len(text)} characters long; "
+                f"the limit is {self.config.max_question_chars}"
+            )
+
+    def _settings(self) -> AssistantConfig:
+        return AssistantConfig(max_question_chars=self.config.max_question_chars)
+
+    def _with_model(
+        self, context: ToolContext, today: date, question: str, conversation: Conversation | None
+    ) -> Reply | str:
+        """The model's reply, or why there is none (``FallbackReply.reason``)."""
+        if not self.breaker.allow():
+            return "circuit_open"
+        deadline = time.perf_counter() + self.config.model_timeout_seconds
+        if not self.model_lock.acquire(timeout=self.config.model_timeout_seconds):
+            self.breaker.failure()
+            return "busy"
+        # The worker extends a copy, so a late call cannot touch the caller's conversation.
+        private = Conversation(list(conversation.messages)) if conversation is not None else None
+        outcome: Future[Reply] = Future()
+
+        def work() -> None:
+            began = time.perf_counter()
+            try:
+                assistant = Assistant(self.backend(today), context, self._settings())
+                outcome.set_result(assistant.ask(question, private))
+                self._observe("ok", began)
+            except Exception as error:  # any backend failure means: answer without it
+                outcome.set_exception(error)
+                self._observe("error", began)
+            finally:
+                self.model_lock.release()
+
+        threading.Thread(target=work, name="budgetlm-model", daemon=True).start()
+        try:
+            reply = outcome.result(timeout=max(0.0, deadline - time.perf_counter()))
+        except TimeoutError:
+            self.breaker.failure()
+            return "timeout"
+        except Exception as error:
+            log.warning("assistant model failed (%s); answering without it", type(error).__name__)
+            self.breaker.failure()
+            return "error"
+        self.breaker.success()
+        if conversation is not None and private is not None:
+            conversation.messages[:] = private.messages
+        return reply
+
+    def _fallback(
+        self, context: ToolContext, question: str, conversation: Conversation | None, reason: str
+    ) -> FallbackReply:
+        """The deterministic reply, flagged and saying so."""
+        if self.metrics is not None:
+            self.metrics.fallbacks.labels(reason).inc()
+        log.warning("assistant answered without the model: %s", reason)
+        plain = Assistant(DeterministicBackend(), context, self._settings()).ask(
+            question, conversation
+        )
+        values = {f.name: getattr(plain, f.name) for f in fields(Reply)}
+        values.update(answer=f"{MODEL_UNAVAILABLE} {plain.answer}", fallback=True)
+        return FallbackReply(**values, reason=reason)
+
+    def _observe(self, outcome: str, began: float) -> None:
+        if self.metrics is not None:
+            self.metrics.model_latency.labels(outcome).observe(time.perf_counter() - began)
+
+    def _audit(
+        self,
+        ledger: Ledger,
+        endpoint: str,
+        today: date,
+        question: str,
+        history: list[Message],
+        reply: Reply,
+        latency_ms: float,
+    ) -> None:
+        """The prediction's audit row: the input hashed, the output without the question or
+        the tools' results (ledger data the model did not predict)."""
+        fell_back = isinstance(reply, FallbackReply)
+        model, version = (
+            (DETERMINISTIC, __version__) if fell_back else split_model_name(reply.model)
+        )
+        output = {
+            key: value
+            for key, value in reply.to_json().items()
+            if key not in ("question", "results", "latency_ms", "model")
+        }
+        record_prediction(
+            ledger.session, ledger.workspace_id, endpoint, model, version,
+            input_payload=audit_input(question, history, today), output=output,
+            confidence=None if fell_back else reply.confidence, latency_ms=latency_ms,
+        )  # fmt: skip
+
+
+def audit_input(question: str, history: Sequence[Message], today: date) -> dict[str, object]:
+    """What an ``ask`` prediction's input hash covers: the question, the earlier messages and
+    the day."""
+    return {"question": question, "history": list(history), "today": today.isoformat()}

@@ -1,0 +1,217 @@
+"""The response cache: answers of read-only endpoints, keyed by the request and the ledger version.
+
+A key is the workspace, method, path, query parameters (sorted), the request's JSON input and
+the workspace's ``ledger_version``. Every write bumps that version, so a write makes the old
+entries unreachable without anyone invalidating them; they age out of the LRU order. The cache
+holds at most ``ServerConfig.cache_entries`` responses.
+
+A router caches a read-only endpoint (analytics, ``/ask``) through ``CacheDep``::
+
+    @router.get("/analytics/spending")
+    def spending(ledger: LedgerDep, cache: CacheDep, today: TodayDep, period: str) -> Spending:
+        return cache.fetch(ledger, lambda: compute_spending(ledger, today, period))
+
+    @router.post("/ask")
+    def ask(body: AskIn, ledger: LedgerDep, cache: CacheDep, service: AssistantDep,
+            today: TodayDep) -> AskOut:
+        def answer() -> tuple[AskOut, bool]:
+            conversation = Conversation(list(body.conversation or []))
+            reply = service.ask(ledger, today, body.question, conversation)
+            shown = {**reply.to_json(), "conversation": conversation.messages}
+            return AskOut.model_validate(shown), isinstance(reply, FallbackReply)
+
+        out, _ = cache.fetch(ledger, answer, body=body.model_dump(mode="json"),
+                             keep=lambda made: not made[1])
+        return out
+
+Cache the whole response (for ``/ask`` the extended conversation too: a hit does not run
+``ask``, so nothing else would extend it), and never an answer made without the model
+(``service.FallbackReply``): it would outlive the outage. A hit is not a new prediction, so it
+adds no audit row.
+
+Cached values are shared between requests: return immutable values or values nobody mutates
+(Pydantic models and dicts that FastAPI only serializes). The server's ``today`` is part of
+every key too, so a cached answer never outlives its day.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+
+from budgetlm.ledger.models import Workspace
+from budgetlm.ledger.repository import Ledger
+from budgetlm.server.audit import canonical_json
+from budgetlm.server.deps import today
+from budgetlm.server.metrics import ServerMetrics
+
+T = TypeVar("T")
+
+
+class ResponseCache:
+    """A thread-safe LRU map from request keys to responses, counting hits and misses.
+
+    Args:
+        max_entries: Most responses kept (0 disables the cache).
+        metrics: Where hits and misses are counted for ``/metrics`` (optional).
+    """
+
+    def __init__(self, max_entries: int, metrics: ServerMetrics | None = None) -> None:
+        self.max_entries = max_entries
+        self.hits = 0
+        self.misses = 0
+        self._metrics = metrics
+        self._entries: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        """``(True, value)`` for a cached key (now the most recently used), else
+        ``(False, None)``; counts the hit or miss."""
+        with self._lock:
+            found = key in self._entries
+            if found:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+            value = self._entries.get(key)
+        if self._metrics is not None:
+            (self._metrics.cache_hits if found else self._metrics.cache_misses).inc()
+        return found, value
+
+    def put(self, key: str, value: object) -> None:
+        """Keep ``value`` under ``key``, dropping the least recently used beyond the bound."""
+        if self.max_entries <= 0:
+            return
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        """Responses held now."""
+        return len(self._entries)
+
+
+def cache_key(
+    workspace_id: int,
+    method: str,
+    path: str,
+    query: list[tuple[str, str]],
+    body: object,
+    ledger_version: int,
+    today: date,
+) -> str:
+    """The SHA-256 of everything a cached response depends on (query parameters sorted, the
+    body as canonical JSON)."""
+    parts = [workspace_id, method.upper(), path, sorted(query), body, ledger_version, today]
+    return hashlib.sha256(canonical_json(parts).encode("utf-8")).hexdigest()
+
+
+def ledger_version(ledger: Ledger) -> int:
+    """The workspace's current ledger version, read from the database (not a stale object)."""
+    version = ledger.session.scalar(
+        select(Workspace.ledger_version).where(Workspace.id == ledger.workspace_id)
+    )
+    return int(version or 0)
+
+
+@dataclass(frozen=True)
+class RequestCache:
+    """The cache as one request sees it: ``fetch`` keys on that request."""
+
+    cache: ResponseCache
+    request: Request
+    today: date
+
+    def fetch(
+        self,
+        ledger: Ledger,
+        compute: Callable[[], T],
+        *,
+        body: object = None,
+        keep: Callable[[T], bool] | None = None,
+    ) -> T:
+        """The cached response to this request at the ledger's current version, or
+        ``compute()`` (then cached unless ``keep`` says no).
+
+        Args:
+            ledger: The caller's ledger (its workspace and version are part of the key).
+            compute: Makes the response on a miss.
+            body: The request's input as JSON values (a POST body); the query string is
+                always part of the key.
+            keep: Whether a computed response may be cached (say no to degraded answers,
+                such as the assistant's answers without its model).
+        """
+        key = cache_key(
+            ledger.workspace_id,
+            self.request.method,
+            self.request.url.path,
+            list(self.request.query_params.multi_items()),
+            body,
+            ledger_version(ledger),
+            self.today,
+        )
+        found, value = self.cache.get(key)
+        if found:
+            cached: T = value
+            return cached
+        fresh = compute()
+        if keep is None or keep(fresh):
+            self.cache.put(key, fresh)
+        return fresh
+
+
+def request_cache(request: Request, day: Annotated[date, Depends(today)]) -> RequestCache:
+    """The app's response cache, bound to ``request``."""
+    return RequestCache(request.app.state.cache, request, day)
+
+
+CacheDep = Annotated[RequestCache, Depends(request_cache)]
+"""The response cache for a read-only route: ``cache.fetch(ledger, compute)``."""
+
+
+def cached(
+    keep: Callable[[Any], bool] | None = None,
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Serve a read-only route from the cache: ``@router.get(...)`` then ``@cached()``.
+
+    The route must take ``ledger: LedgerDep``; its query string (and, with ``body``, its JSON
+    body) keys the entry. The wrapper declares one more dependency, the request's cache, on
+    top of the route's own signature, so FastAPI sees both.
+
+    Args:
+        keep: Whether a computed response may be cached (see ``RequestCache.fetch``).
+    """
+
+    def decorate(route: Callable[..., T]) -> Callable[..., T]:
+        signature = inspect.signature(route, eval_str=True)
+        if "ledger" not in signature.parameters:
+            raise TypeError(f"{route.__name__} must take ledger: LedgerDep to be cached")
+        body_name = next((n for n in signature.parameters if n == "body"), None)
+
+        @functools.wraps(route)
+        def wrapper(*args: Any, _cache: RequestCache, **kwargs: Any) -> T:
+            body = kwargs[body_name].model_dump(mode="json") if body_name else None
+            result: T = _cache.fetch(
+                kwargs["ledger"], lambda: route(*args, **kwargs), body=body, keep=keep
+            )
+            return result
+
+        extra = inspect.Parameter("_cache", inspect.Parameter.KEYWORD_ONLY, annotation=CacheDep)
+        parameters = [*signature.parameters.values(), extra]
+        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate

@@ -1,0 +1,423 @@
+"""Issue 7's protections: rate limits, the audit trail, log hygiene, the response cache, the model
+timeout and circuit breaker with its deterministic fallback, and ``/metrics``."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from budgetlm.assistant.assistant import Reply
+from budgetlm.assistant.backends.base import CallChoice, Message
+from budgetlm.assistant.tools import ToolCall, ToolResult, Vocabulary
+from budgetlm.ledger.importing import import_statement
+from budgetlm.ledger.models import AuditRecord
+from budgetlm.ledger.records import ImportedTransaction, ParsedStatement
+from budgetlm.ledger.repository import Ledger
+from budgetlm.server.audit import canonical_json, input_hash, record_prediction
+from budgetlm.server.breaker import CircuitBreaker
+from budgetlm.server.cache import CacheDep, ResponseCache
+from budgetlm.server.deps import LedgerDep
+from budgetlm.server.logs import RedactQuery, install
+from budgetlm.server.metrics import ServerMetrics
+from budgetlm.server.ratelimit import RateLimiter
+from budgetlm.server.service import (
+    DETERMINISTIC,
+    MODEL_UNAVAILABLE,
+    AssistantService,
+    FallbackReply,
+    audit_input,
+)
+from conftest import TODAY, Served, serve
+
+MARKER_PAYEE = "Zebrafish Emporium"
+MARKER_DESCRIPTION = "ZEBRAFISH EMPORIUM #4471 SECRETVILLE"
+MARKER_AMOUNT = "-987.65"
+
+
+class Clock:
+    """A settable clock for the limiter and the breaker."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Scripted:
+    """A backend that always asks for this month's spending; counts its calls."""
+
+    name = "scripted-1.2"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def choose_call(self, messages: Sequence[Message], vocabulary: Vocabulary) -> CallChoice:
+        self.calls += 1
+        return CallChoice(ToolCall("spending", {"period": "this_month"}), 0.9)
+
+    def phrase(self, messages: Sequence[Message], result: ToolResult) -> str:
+        return "You spent {total} {period}."
+
+
+class Failing(Scripted):
+    """A backend that raises on every call."""
+
+    def choose_call(self, messages: Sequence[Message], vocabulary: Vocabulary) -> CallChoice:
+        self.calls += 1
+        raise RuntimeError("the model server is down")
+
+
+class Stuck(Scripted):
+    """A backend that hangs until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.finished = threading.Event()
+
+    def choose_call(self, messages: Sequence[Message], vocabulary: Vocabulary) -> CallChoice:
+        self.calls += 1
+        self.release.wait(10)
+        self.finished.set()
+        return super().choose_call(messages, vocabulary)
+
+
+def _fill(served: Served, workspace: str) -> int:
+    """Give ``workspace`` groceries, a marker payee and a budget; its id."""
+    workspace_id = served.store.workspace_id(workspace)
+    rows = [
+        (date(2026, 10, 4), "-210.40", "MARKET 12", "Groceries", "Market"),
+        (date(2026, 11, 3), "-64.10", "MARKET 12", "Groceries", "Market"),
+        (date(2026, 11, 9), MARKER_AMOUNT, MARKER_DESCRIPTION, "Shopping", MARKER_PAYEE),
+    ]
+    statement = ParsedStatement(
+        "x.csv",
+        "csv",
+        tuple(
+            ImportedTransaction(day, Decimal(amount), text, i, category=category, payee=payee)
+            for i, (day, amount, text, category, payee) in enumerate(rows, 1)
+        ),
+    )
+    with served.store.session() as session:
+        ledger = Ledger(session, workspace_id)
+        import_statement(ledger, statement, file_sha256="x", account="Checking")
+        ledger.set_budget("Groceries", date(2026, 11, 1), Decimal("400"))
+    return workspace_id
+
+
+def _app(served: Served) -> FastAPI:
+    app = served.client.app
+    assert isinstance(app, FastAPI)
+    return app
+
+
+def _service(served: Served, backend: Scripted | None = None) -> AssistantService:
+    service: AssistantService = _app(served).state.assistant
+    if backend is not None:
+        service._backend = backend
+    return service
+
+
+def _ask(served: Served, workspace_id: int, question: str) -> Reply:
+    with served.store.session() as session:
+        return _service(served).ask(Ledger(session, workspace_id), TODAY, question)
+
+
+def _audit_rows(served: Served) -> list[AuditRecord]:
+    with served.store.session() as session:
+        rows = list(session.scalars(select(AuditRecord).order_by(AuditRecord.id)))
+        session.expunge_all()
+    return rows
+
+
+def _sample(served: Served, name: str, **labels: str) -> float:
+    metrics: ServerMetrics = _app(served).state.metrics
+    return metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+# --- Rate limits ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limited(tmp_path: Path) -> Iterator[tuple[Served, Clock]]:
+    for served in serve(tmp_path, rate_limit_per_minute=3):
+        clock = Clock()
+        _app(served).state.rate_limiter = RateLimiter(3, clock=clock)
+        yield served, clock
+
+
+def test_a_key_over_its_rate_gets_429_with_retry_after_and_others_are_unaffected(
+    limited: tuple[Served, Clock],
+) -> None:
+    served, clock = limited
+    alice = [served.client.get("/api/v1/workspace", headers=served.as_("alice")) for _ in range(4)]
+    assert [r.status_code for r in alice] == [200, 200, 200, 429]
+    assert alice[-1].headers["retry-after"] == "20"  # one token per 60/3 seconds
+    assert "3 requests per minute" in alice[-1].json()["detail"]
+    assert served.client.get("/api/v1/workspace", headers=served.as_("bob")).status_code == 200
+    assert all(served.client.get("/health").status_code == 200 for _ in range(5))
+    assert served.client.get("/metrics").status_code == 200  # probes and scrapes are exempt
+    clock.now += 19.5
+    refused = served.client.get("/api/v1/workspace", headers=served.as_("alice"))
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    clock.now += 0.5
+    assert served.client.get("/api/v1/workspace", headers=served.as_("alice")).status_code == 200
+    assert _sample(served, "budgetlm_rate_limited_total") == 2
+
+
+def test_the_limiter_forgets_idle_callers_and_stays_bounded() -> None:
+    clock = Clock()
+    limiter = RateLimiter(60, clock=clock, max_buckets=3)
+    for who in ("a", "b", "c", "d"):
+        assert limiter.acquire(who) is None
+    assert len(limiter) == 3  # "a", the least recently seen, was dropped
+    clock.now += 60.0  # everyone has refilled: a full bucket is the same as none
+    assert limiter.acquire("e") is None and len(limiter) == 1
+    one = RateLimiter(1, clock=clock)
+    assert one.acquire("x") is None and one.acquire("x") == 60
+
+
+# --- Audit trail ---------------------------------------------------------------------------------
+
+
+def test_every_ask_leaves_an_audit_row_with_the_input_hashed_never_stored(served: Served) -> None:
+    alice = _fill(served, "alice")
+    backend = Scripted()
+    _service(served, backend)
+    question = f"how much did I spend at {MARKER_PAYEE} this month"
+    reply = _ask(served, alice, question)
+    assert reply.model == "scripted-1.2" and not isinstance(reply, FallbackReply)
+    (row,) = _audit_rows(served)
+    expected = hashlib.sha256(
+        canonical_json(audit_input(question, [], TODAY)).encode("utf-8")
+    ).hexdigest()
+    assert (row.workspace_id, row.endpoint, row.model, row.model_version) == (
+        alice, "ask", "scripted", "1.2",
+    )  # fmt: skip
+    assert row.input_hash == expected and row.confidence == pytest.approx(0.9)
+    assert row.latency_ms > 0
+    output = json.loads(row.output)
+    assert output["kind"] == "answer" and output["tool_calls"][0]["name"] == "spending"
+    stored = " ".join(str(getattr(row, c.key)) for c in AuditRecord.__table__.columns)
+    assert question not in stored and MARKER_DESCRIPTION not in stored
+    assert "results" not in output  # the tools' ledger rows are not predictions
+
+
+def test_other_endpoints_audit_through_record_prediction(served: Served) -> None:
+    bob = served.store.workspace_id("bob")
+    payload = {"transactions": [{"description": MARKER_DESCRIPTION, "amount": Decimal("-9.5")}]}
+    with served.store.session() as session:
+        record_prediction(session, bob, "categorize", "categorizer", "3", payload,
+                          [{"category": "Shopping"}], 0.8, 1.5)  # fmt: skip
+    (row,) = _audit_rows(served)
+    assert row.input_hash == input_hash({"transactions": [{"amount": "-9.5",
+                                         "description": MARKER_DESCRIPTION}]})  # fmt: skip
+    assert MARKER_DESCRIPTION not in row.output and row.endpoint == "categorize"
+
+
+# --- Response cache ------------------------------------------------------------------------------
+
+
+def test_a_repeat_is_served_from_the_cache_until_a_write_bumps_the_ledger_version(
+    served: Served,
+) -> None:
+    computed = itertools.count()
+
+    @_app(served).get("/api/v1/test-cached")
+    def cached(ledger: LedgerDep, cache: CacheDep, n: int = 0) -> dict[str, Any]:
+        return cache.fetch(ledger, lambda: {"computed": next(computed), "n": n})
+
+    def get(workspace: str, n: int = 0) -> int:
+        response = served.client.get(
+            "/api/v1/test-cached", params={"n": n}, headers=served.as_(workspace)
+        )
+        value: int = response.json()["computed"]
+        return value
+
+    assert [get("alice"), get("alice"), get("alice", 1), get("bob")] == [0, 0, 1, 2]
+    cache: ResponseCache = _app(served).state.cache
+    assert (cache.hits, cache.misses) == (1, 3)
+    _fill(served, "alice")  # a write: the ledger version moves on
+    assert [get("alice"), get("alice"), get("bob")] == [3, 3, 2]
+    assert _sample(served, "budgetlm_cache_hits_total") == 3
+    assert _sample(served, "budgetlm_cache_misses_total") == 4
+
+
+def test_the_cache_is_bounded_and_can_refuse_degraded_answers() -> None:
+    cache = ResponseCache(2)
+    for key in ("a", "b", "c"):
+        cache.put(key, key)
+    assert len(cache) == 2 and cache.get("a") == (False, None) and cache.get("c") == (True, "c")
+    assert ResponseCache(0).get("x") == (False, None)
+
+
+# --- Timeout, breaker, fallback ------------------------------------------------------------------
+
+
+def test_a_failing_model_falls_back_to_a_flagged_deterministic_answer_and_opens_the_breaker(
+    served: Served,
+) -> None:
+    alice = _fill(served, "alice")
+    backend, clock = Failing(), Clock()
+    service = _service(served, backend)
+    service.breaker = CircuitBreaker(2, 30.0, clock=clock)
+    question = "how much did I spend on groceries last month"
+    first = _ask(served, alice, question)
+    assert isinstance(first, FallbackReply) and first.reason == "error" and first.fallback
+    assert first.answer.startswith(MODEL_UNAVAILABLE) and first.model == DETERMINISTIC
+    assert first.tool_calls == (ToolCall("spending", {"period": "last_month",
+                                                      "category": "Groceries"}),)  # fmt: skip
+    assert "$210.40" in first.answer and first.to_json()["model_unavailable"] is True
+    assert _ask(served, alice, "how are my budgets doing").tool_calls[0].name == "budget_status"
+    assert service.breaker.state == "open" and backend.calls == 2
+    third = _ask(served, alice, question)
+    assert isinstance(third, FallbackReply) and third.reason == "circuit_open"
+    assert backend.calls == 2  # the open breaker keeps the model out
+    clock.now += 30.0
+    assert service.breaker.state == "half_open"
+    assert isinstance(_ask(served, alice, question), FallbackReply)  # the probe fails
+    assert service.breaker.state == "open" and backend.calls == 3
+    clock.now += 30.0
+    service._backend = Scripted()
+    assert not isinstance(_ask(served, alice, question), FallbackReply)  # the probe succeeds
+    assert service.breaker.state == "closed"
+    assert [r.model for r in _audit_rows(served)] == [DETERMINISTIC] * 4 + ["scripted"]
+    assert _sample(served, "budgetlm_assistant_fallbacks_total", reason="circuit_open") == 1
+    assert _sample(served, "budgetlm_assistant_fallbacks_total", reason="error") == 3
+
+
+@pytest.fixture
+def impatient(tmp_path: Path) -> Iterator[Served]:
+    yield from serve(tmp_path, model_timeout_seconds=0.2)
+
+
+def test_a_slow_model_times_out_and_holds_the_model_until_it_finishes(impatient: Served) -> None:
+    alice = _fill(impatient, "alice")
+    stuck = Stuck()
+    service = _service(impatient, stuck)
+    slow = _ask(impatient, alice, "how much did I spend this month")
+    assert isinstance(slow, FallbackReply) and slow.reason == "timeout"
+    busy = _ask(impatient, alice, "how much did I spend this month")
+    assert isinstance(busy, FallbackReply) and busy.reason == "busy" and stuck.calls == 1
+    stuck.release.set()
+    assert stuck.finished.wait(5)
+    assert service.model_lock.acquire(timeout=5)  # the late call gives the model back...
+    service.model_lock.release()
+    fine = _ask(impatient, alice, "how much did I spend this month")
+    assert not isinstance(fine, FallbackReply) and fine.model == "scripted-1.2"
+    assert service.breaker.state == "closed"  # two failures, then a success
+
+
+# --- Metrics -------------------------------------------------------------------------------------
+
+
+def test_metrics_count_requests_by_route_template_and_expose_them(served: Served) -> None:
+    @_app(served).get("/api/v1/things/{thing_id}")
+    def thing(thing_id: int) -> dict[str, int]:
+        return {"id": thing_id}
+
+    for thing_id in (1, 2, 3):
+        assert served.client.get(f"/api/v1/things/{thing_id}").status_code == 200
+    served.client.get("/api/v1/workspace", headers=served.as_("alice"))
+    served.client.get("/no/such/page/42")
+    text = served.client.get("/metrics").text
+    assert (
+        'budgetlm_http_requests_total{method="GET",route="/api/v1/things/{thing_id}",'
+        'status="200"} 3.0'
+    ) in text
+    assert 'route="/no/such/page/42"' not in text and 'route="unmatched",status="404"' in text
+    assert _sample(served, "budgetlm_http_request_duration_seconds_count",
+                   route="/api/v1/workspace") == 1  # fmt: skip
+    for name in ("budgetlm_model_latency_seconds", "budgetlm_cache_hits_total",
+                 "budgetlm_assistant_fallbacks_total", "budgetlm_rate_limited_total"):  # fmt: skip
+        assert f"# TYPE {name.removesuffix('_total')}" in text
+
+
+def test_model_latency_is_recorded(served: Served) -> None:
+    alice = _fill(served, "alice")
+    _service(served, Scripted())
+    _ask(served, alice, "how much did I spend this month")
+    assert _sample(served, "budgetlm_model_latency_seconds_count", outcome="ok") == 1
+
+
+# --- Logs ----------------------------------------------------------------------------------------
+
+
+class Captured(logging.Handler):
+    """Every record that reaches the loggers it is attached to."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: dict[int, logging.LogRecord] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records[id(record)] = record
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> Iterator[Captured]:
+    """A handler on the root and uvicorn loggers, each open to DEBUG (whatever logging
+    configuration earlier tests left)."""
+    handler = Captured()
+    loggers = [logging.getLogger(n) for n in ("", "uvicorn", "uvicorn.access", "uvicorn.error")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        monkeypatch.setattr(logger, "disabled", False)
+        logger.setLevel(logging.DEBUG)  # setLevel, not setattr: it clears the level cache
+        logger.addHandler(handler)
+    yield handler
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def test_logs_never_carry_ledger_text_query_strings_or_bodies(
+    served: Served, captured: Captured
+) -> None:
+    alice = _fill(served, "alice")
+    _service(served, Failing())
+    markers = (MARKER_PAYEE, MARKER_DESCRIPTION, MARKER_AMOUNT.lstrip("-"), "Secretville")
+    served.client.get(
+        "/api/v1/workspace",
+        params={"payee": MARKER_PAYEE, "amount": MARKER_AMOUNT},
+        headers=served.as_("alice"),
+    )
+    served.client.post("/api/v1/nowhere", json={"description": MARKER_DESCRIPTION})
+    served.client.post("/api/v1/ask", json={"question": f"spent at {MARKER_PAYEE} this month?"},
+                       headers=served.as_("alice"))  # fmt: skip
+    _ask(served, alice, f"how much went to {MARKER_PAYEE}, {MARKER_DESCRIPTION}?")
+    # uvicorn's access line, as uvicorn writes it, through the installed filter
+    install()
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET",
+        f"/api/v1/transactions?payee={MARKER_PAYEE}&amount={MARKER_AMOUNT}", "1.1", 200,
+    )  # fmt: skip
+    # the test client's own request log (httpx) is the client's, not the server's
+    records = captured.records.values()
+    server_side = [r for r in records if not r.name.startswith(("httpx", "httpcore"))]
+    assert any(r.name == "uvicorn.access" for r in server_side)
+    assert any("without the model" in r.getMessage() for r in server_side)
+    logged = "\n".join(r.getMessage() for r in server_side)
+    assert "/api/v1/transactions?…" in logged
+    assert not [m for m in markers if m.casefold() in logged.casefold()], logged
+
+
+def test_the_redaction_filter_cuts_query_strings_wherever_they_appear() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, 'x - "%s %s" %d',
+        ("GET", "/a/b?q=secret&x=1", 200), None,
+    )  # fmt: skip
+    assert RedactQuery().filter(record) and record.getMessage() == 'x - "GET /a/b?…" 200'
