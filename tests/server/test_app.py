@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +69,8 @@ def test_keys_are_stored_hashed_and_revoked_keys_stop_working(
     db = str(served.config.db_url)
     listed = CliRunner().invoke(cli, ["keys", "list", "--db", db, "-w", "alice"])
     assert served.keys["alice"][:12] in listed.output and served.keys["alice"] not in listed.output
+    as_json = CliRunner().invoke(cli, ["keys", "list", "--json", "--db", db, "-w", "alice"])
+    assert [k["prefix"] for k in json.loads(as_json.output)] == [served.keys["alice"][:12]]
     revoked = CliRunner().invoke(cli, ["keys", "revoke", served.keys["alice"][:12], "--db", db,
                                        "-w", "alice"])  # fmt: skip
     assert revoked.exit_code == 0, revoked.output

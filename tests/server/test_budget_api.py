@@ -381,3 +381,23 @@ def test_analytics_and_answers_are_cached_until_the_ledger_changes(household: Se
     assert made.status_code == 201, made.text
     household.client.get("/api/v1/analytics/bills", params={"days": 30})
     assert cache.hits == hits + 2  # a write bumped the ledger version: computed again
+
+
+def test_the_categorizer_is_built_once_per_ledger_version(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from budgetlm.server.routers import categorize
+
+    built: list[int] = []
+    real = categorize.workspace_categorizer
+    monkeypatch.setattr(
+        categorize, "workspace_categorizer", lambda *a, **k: built.append(1) or real(*a, **k)
+    )
+    row = {"description": "ZQX 7781 MISC", "amount": "-12.00", "date": "2026-11-04"}
+    for _ in range(3):
+        post(served, "/categorize", {"transactions": [row]})
+    assert len(built) == 1
+    post(served, "/categories", {"name": "Hobbies"}, code=201)  # a write: a new ledger version
+    post(served, "/categorize", {"transactions": [row]})
+    post(served, "/categorize", {"transactions": [row]}, who="bob")  # another workspace
+    assert len(built) == 3

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -10,9 +10,11 @@ from rich.markup import escape
 from budgetlm import settings
 from budgetlm.cli.common import (
     DbOption,
+    JsonOption,
     TodayOption,
     WorkspaceOption,
     console,
+    emit,
     open_context,
     print_table,
 )
@@ -33,6 +35,9 @@ def serve(
     db: DbOption = None,
     today: TodayOption = None,
     require_keys: Annotated[bool, typer.Option(help="Require API keys even on loopback.")] = False,
+    rate_limit: Annotated[
+        int, typer.Option(min=1, help="Requests per minute per key (or per loopback client).")
+    ] = 1_200,
 ) -> None:
     """Serve the budget API, the OpenAI-compatible endpoint and the web page."""
     import uvicorn
@@ -48,6 +53,7 @@ def serve(
         today=settings.resolve_today(today) if today else None,
         require_keys=True if require_keys else None,
         load_model_at_start=True,
+        rate_limit_per_minute=rate_limit,
     )
     keys = "required" if config.keys_required else "optional on loopback"
     console.print(f"budgetlm on http://{escape(host)}:{port} (API keys {keys}; docs at /docs)")
@@ -77,17 +83,25 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list(db: DbOption = None, workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
+def keys_list(
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
     """The workspace's keys (their first characters only)."""
     from budgetlm.server.keys import list_keys
 
     context = open_context(db, None, workspace)
     with context.store.session() as session:
-        rows = [
-            (key.prefix + "…", key.name, key.created_at, key.revoked_at or "")
+        keys: list[dict[str, Any]] = [
+            {"prefix": key.prefix, "name": key.name, "created": key.created_at,
+             "revoked": key.revoked_at}
             for key in list_keys(session, context.workspace_id)
-        ]
-    print_table(f"API keys of {workspace}", ["key", "name", "created", "revoked"], rows)
+        ]  # fmt: skip
+    rows = [(k["prefix"] + "…", k["name"], k["created"], k["revoked"] or "") for k in keys]
+    emit(as_json, keys, lambda: print_table(
+        f"API keys of {workspace}", ["key", "name", "created", "revoked"], rows
+    ))  # fmt: skip
 
 
 @keys_app.command("revoke")

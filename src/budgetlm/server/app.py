@@ -21,6 +21,7 @@ from budgetlm.server.limits import BodyLimit
 from budgetlm.server.metrics import MetricsMiddleware, ServerMetrics
 from budgetlm.server.metrics import router as metrics_router
 from budgetlm.server.ratelimit import RateLimiter, enforce_rate_limit
+from budgetlm.server.responses import FiniteJSONResponse
 from budgetlm.server.routers import (
     analytics,
     assistant,
@@ -53,6 +54,7 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
         logs.install()  # again: uvicorn configures logging after create_app
         if config.load_model_at_start:
             app.state.assistant.warm_up(config.today or date.today())
+            categorize.default_model()  # else the first requests all wait for its load
         try:
             yield
         finally:
@@ -65,6 +67,7 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
         description="Private budgeting intelligence: the budget API and an OpenAI-compatible "
         "endpoint over your own ledger.",
         lifespan=lifespan,
+        default_response_class=FiniteJSONResponse,
         dependencies=[Depends(enforce_rate_limit)],  # every route; probes exempt
     )
     app.state.config = config
@@ -74,6 +77,7 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(config.rate_limit_per_minute)
     app.state.cache = ResponseCache(config.cache_entries, metrics)
     app.state.assistant = AssistantService(config, metrics)
+    app.state.categorizers = categorize.CategorizerCache()
     app.include_router(metrics_router)
     app.include_router(system.router)
     app.include_router(openai_compat.router)

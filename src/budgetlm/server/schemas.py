@@ -68,7 +68,8 @@ RateIn = Annotated[
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]
-Month = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+Month = Annotated[str, Field(pattern=r"^[12][0-9]{3}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+"""``YYYY-MM`` of the years 1000-2999 (year 0 is no date; 9999-12 has no next month)."""
 
 Response = TypeVar("Response", bound=BaseModel)
 Item = TypeVar("Item")
@@ -277,7 +278,7 @@ class ApplyOut(Out):
 
 
 class CorrectionIn(Request):
-    transaction_id: Annotated[int, Field(ge=1)]
+    transaction_id: Annotated[int, Field(ge=1, le=2**63 - 1)]  # SQLite INTEGER is 64-bit
     category: Annotated[str, Field(min_length=1, max_length=100)]
 
 

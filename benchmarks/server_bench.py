@@ -1,0 +1,493 @@
+"""The HTTP server under load: throughput and latency over loopback beside the same work done
+in-process, then a memory soak (issue 7, point 6).
+
+    python benchmarks/server_bench.py [--seconds 10] [--repeats 3] [--soak-seconds 120]
+
+The server runs as a separate process over a fresh SQLite ledger in a temporary directory,
+seeded with a synthetic household (``high_earner_debt``, 14 months). It is ``budgetlm serve``'s
+own command function (same uvicorn call, same settings) with one change: the per-caller rate
+limit (1,200 requests a minute by default, which a 16-client benchmark would hit within
+seconds) is raised to ``--rate-limit``; ``--rate-limit 0`` runs the ``budgetlm serve`` command
+unchanged (expect 429s to be counted as errors).
+
+``--clients`` threads (16), each with its own keep-alive ``httpx.Client``, send requests as
+fast as they are answered for ``--seconds`` per phase, ``--repeats`` times; figures are medians
+over the repeats. Phases:
+
+* ``GET /health`` -- no work in the server: the ceiling of this client and the HTTP stack.
+* ``POST /api/v1/categorize`` with one transaction per request, and with batches of 100
+  (transactions of held-out households, different in every request).
+* ``POST /api/v1/ask`` with held-out questions, each asked once (the response cache misses),
+  and with one question asked again and again (the cache answers); then uncached with a
+  single client (the model is serialized by a lock, so 16 clients queue behind each other).
+
+In-process baselines do the same work by calling the package directly, one call at a time: the
+workspace categorizer on the same transactions, ``AssistantService.ask`` on the same questions.
+The ratio is server / in-process for latency (p50) and in-process / server for throughput.
+
+Soak: ``--soak-seconds`` of mixed load (single and batch categorize, ask, transaction pages);
+the server's RSS is sampled every ``--sample-seconds``; "flat" means the least-squares slope
+after the first quarter (warm-up: caches filling) is under ``--flat-mb-per-min``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import itertools
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+TODAY = date(2026, 11, 21)
+API = "/api/v1"
+Request = Callable[[httpx.Client, int], httpx.Response]
+
+
+# --- The server process ---------------------------------------------------------------------------
+
+
+def serve_child(db: str, port: int, model: str, rate_limit: int, cache_entries: int) -> None:
+    """Run ``budgetlm serve``'s command function in this process with ``--rate-limit`` raised
+    (and the response cache resized when ``cache_entries`` >= 0, which ``serve`` has no option
+    for)."""
+    from budgetlm.cli.server import serve
+    from budgetlm.server import config as config_module
+
+    if cache_entries >= 0:  # serve() imports ServerConfig from the module when called
+        config_module.ServerConfig = functools.partial(  # type: ignore[misc]
+            config_module.ServerConfig, cache_entries=cache_entries
+        )
+    serve(host="127.0.0.1", port=port, model=model, db=db, today=TODAY.isoformat(),
+          rate_limit=rate_limit)  # fmt: skip
+
+
+def seed_ledger(db_path: Path) -> None:
+    """A synthetic household in the default workspace."""
+    from budgetlm.ledger.household import load_household
+    from budgetlm.ledger.repository import Ledger
+    from budgetlm.ledger.store import Store
+    from budgetlm.ledger.synth import generate_household
+
+    store = Store(f"sqlite:///{db_path}")
+    household = generate_household("high_earner_debt", months=14, seed=1, end=TODAY)
+    with store.session() as session:
+        load_household(Ledger(session, store.workspace_id("default")), household)
+    store.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server_process(
+    db_path: Path, model: str, rate_limit: int, cache_entries: int = -1
+) -> Iterator[tuple[str, int]]:
+    """A server on a free loopback port; yields (base URL, pid) once /ready answers."""
+    port = free_port()
+    if rate_limit:
+        command = [sys.executable, __file__, "--serve-child", str(db_path), str(port), model,
+                   str(rate_limit), str(cache_entries)]  # fmt: skip
+    else:
+        cli = Path(sys.executable).with_name("budgetlm")
+        command = [str(cli), "serve", "--port", str(port), "--db", str(db_path), "--model", model,
+                   "--today", TODAY.isoformat()]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}")
+            try:
+                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("server not ready in 120 s")
+        yield base, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- Workload ------------------------------------------------------------------------------------
+
+
+def held_out_transactions(n: int) -> list[dict[str, str]]:
+    """``n`` raw bank lines of households the shipped model was not trained on."""
+    from budgetlm.categorize.evaluate import household_rows
+
+    rows: list[dict[str, str]] = []
+    seed = 9_200_000
+    while len(rows) < n:
+        texts, _, _, _ = household_rows(seed, 4, 12, "all", "all", None)
+        rows += [
+            {"description": t.description[:500], "amount": f"{t.amount:.2f}",
+             "date": t.date.isoformat()}
+            for t in texts
+        ]  # fmt: skip
+        seed += 1
+    return rows[:n]
+
+
+def held_out_questions(n: int) -> list[str]:
+    """``n`` test-split questions of the assistant corpus."""
+    from budgetlm.assistant.corpus import CorpusConfig, build_corpus
+
+    corpus = build_corpus(CorpusConfig(seed=7, size=max(n, 50), shares=(0.0, 0.0, 1.0)))
+    asked = [c.turns[0].user for c in corpus.splits["test"] if len(c.turns[0].user) <= 500]
+    return list(dict.fromkeys(asked))  # each once
+
+
+@dataclass
+class Workload:
+    """What the clients send: request ``i`` takes transaction ``i`` (modulo the list); each
+    uncached question is the next one not asked yet (they cycle only once all were asked)."""
+
+    transactions: list[dict[str, str]]
+    questions: list[str]
+    asked: Iterator[int] = field(default_factory=itertools.count)
+
+    def health(self, client: httpx.Client, i: int) -> httpx.Response:
+        return client.get("/health")
+
+    def categorize_one(self, client: httpx.Client, i: int) -> httpx.Response:
+        row = self.transactions[i % len(self.transactions)]
+        return client.post(f"{API}/categorize", json={"transactions": [row]})
+
+    def categorize_100(self, client: httpx.Client, i: int) -> httpx.Response:
+        start = (100 * i) % (len(self.transactions) - 100)
+        batch = self.transactions[start : start + 100]
+        return client.post(f"{API}/categorize", json={"transactions": batch})
+
+    def ask_new(self, client: httpx.Client, i: int) -> httpx.Response:
+        question = self.questions[next(self.asked) % len(self.questions)]
+        return client.post(f"{API}/ask", json={"question": question})
+
+    def ask_cached(self, client: httpx.Client, i: int) -> httpx.Response:
+        return client.post(f"{API}/ask", json={"question": self.questions[0]})
+
+    def mixed(self, client: httpx.Client, i: int) -> httpx.Response:
+        kind = i % 10
+        if kind < 6:
+            return self.categorize_one(client, i)
+        if kind < 8:
+            return self.categorize_100(client, i)
+        if kind == 8:
+            return self.ask_new(client, i)
+        return client.get(f"{API}/transactions", params={"limit": 50, "offset": (i * 7) % 2000})
+
+
+# --- Driving -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """One phase's outcome."""
+
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+    client_cpu_s: float
+    server_cpu_s: float
+    error_kinds: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def drive(base: str, pid: int, request: Request, clients: int, seconds: float, offset: int) -> Run:
+    """``clients`` threads sending ``request`` back to back for ``seconds``."""
+    counter = itertools.count(offset)
+    latencies: list[float] = []
+    kinds: dict[str, int] = {}
+    lock = threading.Lock()
+    server = psutil.Process(pid)
+    barrier = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def client_loop() -> None:
+        mine: list[float] = []
+        with httpx.Client(base_url=base, timeout=60) as client:
+            client.get("/health")  # connect before the clock starts
+            barrier.wait()
+            while time.perf_counter() < stop_at[0]:
+                i = next(counter)
+                began = time.perf_counter()
+                try:
+                    response = request(client, i)
+                    problem = None if response.status_code < 400 else str(response.status_code)
+                except httpx.HTTPError as error:
+                    problem = type(error).__name__
+                mine.append((time.perf_counter() - began) * 1000)
+                if problem is not None:
+                    with lock:
+                        kinds[problem] = kinds.get(problem, 0) + 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client_loop) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    cpu_before, server_before = time.process_time(), sum(server.cpu_times()[:2])
+    stop_at[0] = time.perf_counter() + seconds
+    started = time.perf_counter()
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return Run(
+        requests=len(latencies), errors=sum(kinds.values()), seconds=elapsed,
+        latencies_ms=latencies, client_cpu_s=time.process_time() - cpu_before,
+        server_cpu_s=sum(server.cpu_times()[:2]) - server_before, error_kinds=kinds,
+    )  # fmt: skip
+
+
+# --- In-process baselines ------------------------------------------------------------------------
+
+
+def in_process(db_path: Path, workload: Workload, calls: int) -> dict[str, list[float]]:
+    """Per-call milliseconds of the same work without HTTP, one call at a time."""
+    from budgetlm.categorize.model import CategoryModel
+    from budgetlm.categorize.normalize import normalize_payee
+    from budgetlm.categorize.records import TransactionText
+    from budgetlm.categorize.service import workspace_categorizer
+    from budgetlm.ledger.repository import Ledger
+    from budgetlm.ledger.store import Store
+    from budgetlm.server.config import ServerConfig
+    from budgetlm.server.service import AssistantService
+
+    def text(row: dict[str, str]) -> TransactionText:
+        from decimal import Decimal
+
+        description = row["description"]
+        return TransactionText(description, Decimal(row["amount"]), date.fromisoformat(row["date"]),
+                               None, normalize_payee(description))  # fmt: skip
+
+    store = Store(f"sqlite:///{db_path}")
+    out: dict[str, list[float]] = {"categorize_one": [], "categorize_100": [], "ask_new": []}
+    with store.session() as session:
+        ledger = Ledger(session, store.workspace_id("default"))
+        categorizer = workspace_categorizer(ledger, CategoryModel.default())
+        service = AssistantService(ServerConfig(db_url=str(store.url), today=TODAY))
+        service.warm_up(TODAY)
+        for i in range(calls):
+            began = time.perf_counter()
+            categorizer.categorize([text(workload.transactions[i % len(workload.transactions)])])
+            out["categorize_one"].append((time.perf_counter() - began) * 1000)
+        for i in range(max(5, calls // 20)):
+            start = (100 * i) % (len(workload.transactions) - 100)
+            began = time.perf_counter()
+            categorizer.categorize([text(r) for r in workload.transactions[start : start + 100]])
+            out["categorize_100"].append((time.perf_counter() - began) * 1000)
+        for i in range(min(calls, len(workload.questions))):
+            began = time.perf_counter()
+            service.ask(ledger, TODAY, workload.questions[i])
+            out["ask_new"].append((time.perf_counter() - began) * 1000)
+        session.rollback()  # the audit rows of these questions are not kept
+    store.close()
+    return out
+
+
+# --- Soak ----------------------------------------------------------------------------------------
+
+
+def soak(base: str, pid: int, workload: Workload, args: argparse.Namespace) -> dict[str, Any]:
+    """Mixed load for ``--soak-seconds`` with the server's RSS sampled meanwhile."""
+    server = psutil.Process(pid)
+    samples: list[tuple[float, float]] = []
+    done = threading.Event()
+    started = time.monotonic()
+
+    def sample() -> None:
+        while not done.is_set():
+            samples.append((time.monotonic() - started, server.memory_info().rss / 2**20))
+            done.wait(args.sample_seconds)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    run = drive(base, pid, workload.mixed, args.clients, args.soak_seconds, 10_000_000)
+    done.set()
+    sampler.join()
+    samples.append((time.monotonic() - started, server.memory_info().rss / 2**20))
+    settled = [s for s in samples if s[0] >= samples[-1][0] / 4]
+    slope = statistics.linear_regression([t / 60 for t, _ in settled], [m for _, m in settled])
+    return {
+        "run": run, "first_mb": samples[0][1], "last_mb": samples[-1][1],
+        "max_mb": max(m for _, m in samples), "slope_mb_per_min": slope.slope,
+        "samples": len(samples),
+        "by_minute": [m for t, m in samples if t % 60 < args.sample_seconds] + [samples[-1][1]],
+    }  # fmt: skip
+
+
+# --- Report --------------------------------------------------------------------------------------
+
+
+def median_of(runs: list[Run], get: Callable[[Run], float]) -> float:
+    return statistics.median(get(r) for r in runs)
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def report(
+    phases: dict[str, list[Run]], base_ms: dict[str, list[float]], items: dict[str, int]
+) -> dict[str, dict[str, float]]:
+    """The table: server figures (medians over repeats) beside in-process ones."""
+    print(f"\n{'phase':<20}{'req/s':>9}{'items/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+          f"{'errors':>8}{'cli CPU':>8}{'srv CPU':>8}{'in-proc p50':>12}{'in-proc/s':>10}"
+          f"{'p50 x':>7}{'thru x':>7}")  # fmt: skip
+    table: dict[str, dict[str, float]] = {}
+    for name, runs in phases.items():
+        row = {
+            "rps": median_of(runs, lambda r: r.per_second),
+            "p50": median_of(runs, lambda r: r.percentile(0.5)),
+            "p95": median_of(runs, lambda r: r.percentile(0.95)),
+            "p99": median_of(runs, lambda r: r.percentile(0.99)),
+            "errors": float(sum(r.errors for r in runs)),
+            "client_cpu": median_of(runs, lambda r: r.client_cpu_s / r.seconds),
+            "server_cpu": median_of(runs, lambda r: r.server_cpu_s / r.seconds),
+        }
+        row["items"] = row["rps"] * items.get(name, 1)
+        cells = (f"{name:<20}{row['rps']:>9.1f}{row['items']:>10.0f}{row['p50']:>9.1f}"
+                 f"{row['p95']:>9.1f}{row['p99']:>9.1f}{row['errors']:>8.0f}"
+                 f"{row['client_cpu']:>8.2f}{row['server_cpu']:>8.2f}")  # fmt: skip
+        baseline = base_ms.get("ask_new" if name.startswith("ask") else name)
+        if baseline:
+            row["inproc_p50"] = statistics.median(baseline)
+            row["inproc_rps"] = 1000 / statistics.mean(baseline)
+            cells += (f"{row['inproc_p50']:>12.2f}{row['inproc_rps']:>10.1f}"
+                      f"{row['p50'] / row['inproc_p50']:>7.1f}"
+                      f"{row['inproc_rps'] / row['rps']:>7.2f}")  # fmt: skip
+        print(cells)
+        kinds: dict[str, int] = {}
+        for r in runs:
+            for kind, count in r.error_kinds.items():
+                kinds[kind] = kinds.get(kind, 0) + count
+        if kinds:
+            print(f"    errors by kind: {kinds}")
+        table[name] = row
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per phase and repeat")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--soak-seconds", type=float, default=120.0, help="0 skips the soak")
+    parser.add_argument("--sample-seconds", type=float, default=3.0)
+    parser.add_argument("--flat-mb-per-min", type=float, default=2.0)
+    parser.add_argument("--in-process-calls", type=int, default=300)
+    parser.add_argument("--model", default="micro")
+    parser.add_argument(
+        "--rate-limit", type=int, default=10**9,
+        help="requests/min per caller; 0 runs `budgetlm serve` unchanged",
+    )  # fmt: skip
+    parser.add_argument("--cache-entries", type=int, default=-1,
+                        help="response cache size (-1: the server's default)")  # fmt: skip
+    parser.add_argument("--serve-child", nargs=5, metavar=("DB", "PORT", "MODEL", "RATE", "CACHE"),
+                        help=argparse.SUPPRESS)  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.serve_child:
+        db, port, model, rate, cache = args.serve_child
+        serve_child(db, int(port), model, int(rate), int(cache))
+        return 0
+
+    print(f"machine: {os.cpu_count()} cores; load average at start {os.getloadavg()}")
+    limit = args.rate_limit or "default (budgetlm serve)"
+    print(f"clients {args.clients}, {args.seconds:.0f} s x {args.repeats} per phase, "
+          f"model {args.model}, rate limit {limit}")  # fmt: skip
+    workdir = Path(tempfile.mkdtemp(prefix="budgetlm-server-bench-"))
+    try:
+        db_path = workdir / "ledger.db"
+        seeded = time.perf_counter()
+        seed_ledger(db_path)
+        workload = Workload(held_out_transactions(20_000), held_out_questions(4_000))
+        print(
+            f"seeded ledger and built the workload in {time.perf_counter() - seeded:.1f} s; "
+            f"{len(workload.questions)} distinct questions"
+        )
+        base_ms = in_process(db_path, workload, args.in_process_calls)
+        names: dict[str, tuple[Request, int]] = {
+            "health": (workload.health, args.clients),
+            "categorize_one": (workload.categorize_one, args.clients),
+            "categorize_100": (workload.categorize_100, args.clients),
+            "ask_new": (workload.ask_new, args.clients),
+            "ask_cached": (workload.ask_cached, args.clients),
+            "ask_new_1_client": (workload.ask_new, 1),
+        }
+        phases: dict[str, list[Run]] = {name: [] for name in names}
+        with server_process(db_path, args.model, args.rate_limit, args.cache_entries) as (
+            base,
+            pid,
+        ):
+            offset = 0
+            for _ in range(args.repeats):
+                for name, (request, clients) in names.items():
+                    phases[name].append(drive(base, pid, request, clients, args.seconds, offset))
+                    offset += phases[name][-1].requests
+            table = report(phases, base_ms, {"categorize_100": 100})
+            print(f"\nload average after the phases {os.getloadavg()}")
+            cat, ask = table["categorize_one"], table["ask_new"]
+            errors = sum(row["errors"] for row in table.values())
+            print(f"target categorize >= 500 req/s: {cat['rps']:.0f}  {verdict(cat['rps'] >= 500)}")
+            print(f"target ask p95 <= 300 ms (uncached): {ask['p95']:.0f} ms  "
+                  f"{verdict(ask['p95'] <= 300)}")  # fmt: skip
+            print(f"target zero errors: {errors:.0f}  {verdict(errors == 0)}")
+            if args.soak_seconds > 0:
+                soaked = soak(base, pid, workload, args)
+                run: Run = soaked["run"]
+                flat = abs(soaked["slope_mb_per_min"]) < args.flat_mb_per_min
+                print(
+                    f"\nsoak {args.soak_seconds:.0f} s mixed: {run.requests} requests, "
+                    f"{run.per_second:.0f} req/s, p50 {run.percentile(0.5):.1f} ms, p99 "
+                    f"{run.percentile(0.99):.1f} ms, errors {run.errors} {run.error_kinds}"
+                )
+                print(f"server RSS MB: first {soaked['first_mb']:.0f}, last "
+                      f"{soaked['last_mb']:.0f}, max {soaked['max_mb']:.0f}; slope after "
+                      f"warm-up {soaked['slope_mb_per_min']:+.2f} MB/min over "
+                      f"{soaked['samples']} samples  (flat < {args.flat_mb_per_min} MB/min: "
+                      f"{verdict(flat)})")  # fmt: skip
+                minutes = ", ".join(f"{m:.0f}" for m in soaked["by_minute"])
+                print(f"RSS MB each minute and at the end: {minutes}")
+                print(f"load average after the soak {os.getloadavg()}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
