@@ -37,3 +37,12 @@ def test_a_non_finite_float_is_written_as_null_not_a_server_error() -> None:
 
     body = FiniteJSONResponse({"ratio": float("inf"), "rows": [{"score": float("nan")}, 1.5]}).body
     assert json.loads(body) == {"ratio": None, "rows": [{"score": None}, 1.5]}
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-Infinity"])
+def test_an_infinite_query_number_is_a_422_not_a_500(served: Served, value: str) -> None:
+    response = served.client.get(
+        "/api/v1/analytics/insights", params={"threshold": value}, headers=served.as_("alice")
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["query", "threshold"]

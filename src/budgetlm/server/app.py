@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -87,6 +89,12 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=web.WEB_DIRECTORY), name="static")
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees every answer
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes the input back, and ``threshold=inf`` parses to an
+        # infinite Decimal that plain JSON cannot hold: it turned a 422 into a 500.
+        return FiniteJSONResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
 
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, error: NotFoundError) -> JSONResponse:

@@ -1,9 +1,8 @@
 """JSON responses that stay valid JSON: a non-finite float (an infinite ratio, say, from odd
 ledger data) is written as ``null`` instead of failing the request with a 500.
 
-The fuzzer once produced such a response (``ValueError: Out of range float values are not JSON
-compliant``) in a run it could not repeat; rather than guess which figure it was, every response
-goes through this.
+The fuzzer found one: a 422 for ``threshold=inf`` echoes the input back as an infinite number.
+``create_app`` renders validation errors, and every route's response, through this class.
 """
 
 from __future__ import annotations
