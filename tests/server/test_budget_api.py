@@ -75,6 +75,10 @@ def test_an_uploaded_statement_lists_with_filters_and_pages(served: Served) -> N
     ]  # fmt: skip
     big = get(served, "/transactions", min_amount="10", max_amount="100")["items"]
     assert [t["description"][:7] for t in big] == ["NETFLIX", "TRADER "]
+    income = get(served, "/transactions", min_amount="1000")["items"]  # magnitude: either sign
+    assert [t["amount"] for t in income] == ["2500.00"]
+    small = get(served, "/transactions", max_amount="5", limit=2)
+    assert [t["amount"] for t in small["items"]] == ["-3.00", "-3.00"] and small["next_offset"] == 2
     dated = get(served, "/transactions", start="2026-03-03", end="2026-03-09")["items"]
     assert len(dated) == 4 and all("2026-03-03" <= t["date"] <= "2026-03-09" for t in dated)
     one = get(served, f"/transactions/{big[0]['id']}")

@@ -40,7 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -54,6 +54,9 @@ from budgetlm.analytics.saving_paths import (
 )
 from budgetlm.analytics.schedule import add_months
 from budgetlm.money import cents, format_money
+
+if TYPE_CHECKING:
+    from budgetlm.ledger.repository import Ledger
 
 Z_95 = 1.959963984540054
 """Standard normal quantile for a two-sided 95% interval."""
@@ -404,3 +407,8 @@ def _without_simulation(
         _mean(history), Interval(1.0, 1.0, 1.0) if reached else None,
         Decimal(0) if reached else None, goal.current if reached else None, milestones,
     )  # fmt: skip
+
+
+def ledger_goals(ledger: Ledger) -> list[SavingsGoal]:
+    """The savings goals a ledger workspace holds."""
+    return [SavingsGoal(g.name, g.target, g.target_date, g.current) for g in ledger.goals()]

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from budgetlm.analytics.goals import GoalCheck, SavingsGoal
     from budgetlm.analytics.history import History
     from budgetlm.analytics.months import BudgetLike
+    from budgetlm.ledger.repository import Ledger
 
 InsightKind = Literal[
     "shortfall",
@@ -288,3 +289,15 @@ def _severity(kind: InsightKind, size: float, weight: float = 0.1) -> float:
 def _day(day: date | None) -> str:
     """``Nov 21`` (portable: no platform-specific strftime flags)."""
     return "" if day is None else f"{day:%b} {day.day}"
+
+
+def ledger_insights(ledger: Ledger, today: date, config: InsightConfig) -> list[Insight]:
+    """The insights of a ledger workspace: its history, this month's budgets and its goals."""
+    from budgetlm.analytics.goals import ledger_goals
+    from budgetlm.analytics.history import from_ledger
+    from budgetlm.analytics.months import ledger_budgets
+
+    budgets = ledger_budgets(ledger, (today.replace(day=1),))
+    return household_insights(
+        from_ledger(ledger), today, budgets=budgets, goals=ledger_goals(ledger), config=config
+    )

@@ -11,11 +11,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from budgetlm.analytics.history import History
 from budgetlm.analytics.records import CategoryGroup, Txn
 from budgetlm.analytics.schedule import add_months
+
+if TYPE_CHECKING:
+    from budgetlm.ledger.repository import Ledger
 
 UNCATEGORIZED = "Uncategorized"
 """Line name for spending without a category."""
@@ -93,3 +96,12 @@ class MonthlyBudget:
     """First day of the month."""
     amount: Decimal
     """Most to spend (positive)."""
+
+
+def ledger_budgets(ledger: Ledger, months: Iterable[date]) -> list[MonthlyBudget]:
+    """The budgets a ledger workspace holds for ``months``."""
+    return [
+        MonthlyBudget(line.category, line.month, line.budgeted)
+        for month in months
+        for line in ledger.budget_lines(month)
+    ]

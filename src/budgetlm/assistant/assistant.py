@@ -114,6 +114,22 @@ class Conversation:
         return self.messages[starts[-exchanges] if len(starts) >= exchanges else 0 :]
 
 
+def checked_question(question: str, max_chars: int) -> str:
+    """The question without surrounding space.
+
+    Raises:
+        InputError: The question is empty or longer than ``max_chars``.
+    """
+    question = question.strip()
+    if not question:
+        raise InputError("the question is empty")
+    if len(question) > max_chars:
+        raise InputError(
+            f"the question is {len(question)} characters long; the limit is {max_chars}"
+        )
+    return question
+
+
 class Assistant:
     """Answers questions about one household's money.
 
@@ -143,14 +159,7 @@ class Assistant:
             InputError: The question is empty or longer than ``max_question_chars``.
         """
         started = self._clock()
-        question = question.strip()
-        if not question:
-            raise InputError("the question is empty")
-        if len(question) > self.config.max_question_chars:
-            raise InputError(
-                f"the question is {len(question)} characters long; "
-                f"the limit is {self.config.max_question_chars}"
-            )
+        question = checked_question(question, self.config.max_question_chars)
         conversation = conversation if conversation is not None else Conversation()
         history = conversation.recent(self.config.history_exchanges)
         reply, added = self._answer(question, history)

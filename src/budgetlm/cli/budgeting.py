@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -22,7 +21,6 @@ from budgetlm.cli.common import (
     parse_month,
     print_table,
 )
-from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.store import DEFAULT_WORKSPACE
 from budgetlm.money import format_money
 
@@ -30,22 +28,10 @@ if TYPE_CHECKING:
     from budgetlm.analytics.budget import BudgetRecommendation
     from budgetlm.analytics.budget_status import BudgetStatus
     from budgetlm.analytics.health import HealthFeatures
-    from budgetlm.analytics.months import MonthlyBudget
 
 MonthsOption = Annotated[
     int, typer.Option("--months", min=1, max=36, help="Full months of history to look at.")
 ]
-
-
-def ledger_budgets(ledger: Ledger, months: tuple[date, ...]) -> list[MonthlyBudget]:
-    """The ledger's budgets of ``months``."""
-    from budgetlm.analytics.months import MonthlyBudget
-
-    return [
-        MonthlyBudget(line.category, line.month, line.budgeted)
-        for month in months
-        for line in ledger.budget_lines(month)
-    ]
 
 
 def budget_recommend(
@@ -93,6 +79,8 @@ def budget_status(
     workspace: WorkspaceOption = DEFAULT_WORKSPACE,
 ) -> None:
     """Spent, remaining and pace per budgeted category for a month."""
+    from budgetlm.analytics.months import ledger_budgets
+
     context = open_context(db, today, workspace)
     first = parse_month(month, context.today)
     with ledger_session(context) as ledger:
@@ -144,7 +132,7 @@ def health(
 ) -> None:
     """Financial health features: savings rate, debt load, volatility, emergency fund…"""
     from budgetlm.analytics.health import HealthFeatures, health_features
-    from budgetlm.analytics.months import window_months
+    from budgetlm.analytics.months import ledger_budgets, window_months
 
     context = open_context(db, today, workspace)
     with ledger_session(context) as ledger:

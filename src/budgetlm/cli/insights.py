@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from budgetlm.analytics.history import from_ledger
-from budgetlm.analytics.insights import Insight, InsightConfig, household_insights
-from budgetlm.cli.budgeting import ledger_budgets
+from budgetlm.analytics.insights import Insight, InsightConfig, ledger_insights
 from budgetlm.cli.common import (
     DbOption,
     JsonOption,
@@ -24,7 +21,6 @@ from budgetlm.cli.common import (
     open_context,
     parse_decimal,
 )
-from budgetlm.ledger.repository import Ledger, month_start
 from budgetlm.ledger.store import DEFAULT_WORKSPACE
 
 
@@ -51,16 +47,6 @@ def insights(
     with ledger_session(context) as ledger:
         found = ledger_insights(ledger, context.today, config)
     emit(as_json, [asdict(i) for i in found], lambda: show_insights(found))
-
-
-def ledger_insights(ledger: Ledger, today: date, config: InsightConfig) -> list[Insight]:
-    """The insights of a ledger workspace: its history, this month's budgets and its goals."""
-    from budgetlm.analytics.goals import SavingsGoal
-
-    history = from_ledger(ledger)
-    budgets = ledger_budgets(ledger, (month_start(today),))
-    goals = [SavingsGoal(g.name, g.target, g.target_date, g.current) for g in ledger.goals()]
-    return household_insights(history, today, budgets=budgets, goals=goals, config=config)
 
 
 def show_insights(found: Sequence[Insight]) -> None:

@@ -291,14 +291,14 @@ def goal_check(
         raise InputError("give between 100 and 1,000,000 simulations", source="--simulations")
     if not 0 < share <= 100:
         raise InputError("give a percent above 0 and at most 100", source="--share")
-    from budgetlm.analytics.goals import GoalConfig, SavingsGoal, check_goals
+    from budgetlm.analytics.goals import GoalConfig, check_goals, ledger_goals
 
     config = GoalConfig(
         probability=probability, simulations=simulations, seed=seed, share=share / 100
     )
     context = open_context(db, today, workspace)
     with ledger_session(context) as ledger:
-        goals = [SavingsGoal(g.name, g.target, g.target_date, g.current) for g in ledger.goals()]
+        goals = ledger_goals(ledger)
         history = from_ledger(ledger)
     if not goals:
         raise InputError("no goals recorded; add one with: budgetlm goal add")

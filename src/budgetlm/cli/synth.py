@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.progress import Progress
 
-from budgetlm.analytics.insights import InsightConfig
+from budgetlm.analytics.insights import InsightConfig, ledger_insights
 from budgetlm.categorize.service import categorize_ledger, workspace_categorizer
 from budgetlm.cli.assistant import demo_answers
 from budgetlm.cli.categorize import default_model
@@ -28,7 +28,6 @@ from budgetlm.cli.common import (
     open_context,
     print_table,
 )
-from budgetlm.cli.insights import ledger_insights
 from budgetlm.errors import InputError
 from budgetlm.ledger.household import load_household
 from budgetlm.ledger.overview import overview

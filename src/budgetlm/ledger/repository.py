@@ -40,6 +40,10 @@ class TransactionFilter:
     """Case-insensitive substring of the description or payee."""
     uncategorized: bool = False
     """Only transactions without a category."""
+    min_magnitude: Decimal | None = None
+    """Only amounts at least this large, either sign (a $120 refund matches 100)."""
+    max_magnitude: Decimal | None = None
+    """Only amounts at most this large, either sign."""
     limit: int | None = None
     """At most this many, newest first."""
     offset: int = 0
@@ -222,6 +226,12 @@ class Ledger:
             query = query.where(Transaction.category_id == self.category(where.category).id)
         if where.uncategorized:
             query = query.where(Transaction.category_id.is_(None))
+        if where.min_magnitude is not None:  # compared on the column, so amounts bind scaled
+            low = where.min_magnitude
+            query = query.where(or_(Transaction.amount >= low, Transaction.amount <= -low))
+        if where.max_magnitude is not None:
+            high = where.max_magnitude
+            query = query.where(Transaction.amount <= high, Transaction.amount >= -high)
         if where.text:
             pattern = f"%{where.text.lower()}%"
             query = query.where(

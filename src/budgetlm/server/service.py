@@ -40,10 +40,15 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from budgetlm import __version__
-from budgetlm.assistant.assistant import Assistant, AssistantConfig, Conversation, Reply
+from budgetlm.assistant.assistant import (
+    Assistant,
+    AssistantConfig,
+    Conversation,
+    Reply,
+    checked_question,
+)
 from budgetlm.assistant.backends.base import CallChoice, Message, last_question
 from budgetlm.assistant.tools import ToolCall, ToolResult, Vocabulary
-from budgetlm.errors import InputError
 from budgetlm.server.audit import record_prediction, split_model_name
 from budgetlm.server.breaker import CircuitBreaker
 from budgetlm.server.config import ServerConfig
@@ -176,14 +181,7 @@ class AssistantService:
     def _check(self, question: str) -> None:
         """The assistant's own input checks, made before the model is involved, so a bad
         question is the caller's 422 and never a model failure."""
-        text = question.strip()
-        if not text:
-            raise InputError("the question is empty")
-        if len(text) > self.config.max_question_chars:
-            raise InputError(
-                f"the question is {len(text)} characters long; "
-                f"the limit is {self.config.max_question_chars}"
-            )
+        checked_question(question, self.config.max_question_chars)
 
     def _settings(self) -> AssistantConfig:
         return AssistantConfig(max_question_chars=self.config.max_question_chars)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,7 +76,6 @@ class LocalBackend:
         self._name = name
         self._session: Session = self.decoder.session()
         self._vocabulary = Vocabulary()
-        self._renderer = ChatRenderer(tokenizer)
 
     @classmethod
     def micro(cls, directory: Path | None = None, quantize: str | None = None) -> LocalBackend:
@@ -124,6 +124,11 @@ class LocalBackend:
         if tokenizer.chat_template is None:
             raise BackendError(f"hf:{spec}: the tokenizer has no chat template")
         return cls(model, tokenizer, name=f"hf:{spec}", own_format=False)
+
+    @cached_property
+    def _renderer(self) -> ChatRenderer:
+        """The prompt layout of ``hf:`` models (the micro model uses ``lm.template``)."""
+        return ChatRenderer(self.tokenizer)
 
     @property
     def name(self) -> str:

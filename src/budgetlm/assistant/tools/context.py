@@ -71,9 +71,9 @@ def make_context(
 def load_context(ledger: Ledger, today: date) -> ToolContext:
     """The context of a ledger workspace as of ``today`` (a handful of queries)."""
     from budgetlm.analytics.debt import ledger_debts
-    from budgetlm.analytics.goals import SavingsGoal
+    from budgetlm.analytics.goals import ledger_goals
     from budgetlm.analytics.history import from_ledger
-    from budgetlm.analytics.months import MonthlyBudget
+    from budgetlm.analytics.months import ledger_budgets
     from budgetlm.analytics.schedule import add_months
 
     history = from_ledger(ledger)
@@ -83,12 +83,8 @@ def load_context(ledger: Ledger, today: date) -> ToolContext:
     while month <= today:
         months.append(month)
         month = add_months(month, 1)
-    budgets = [
-        MonthlyBudget(line.category, line.month, line.budgeted)
-        for month in months
-        for line in ledger.budget_lines(month)
-    ]
-    goals = [SavingsGoal(g.name, g.target, g.target_date, g.current) for g in ledger.goals()]
+    budgets = ledger_budgets(ledger, months)
+    goals = ledger_goals(ledger)
     debts = ledger_debts(ledger)
     categories = [c.name for c in ledger.categories()]
     return make_context(

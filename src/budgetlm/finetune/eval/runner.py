@@ -38,8 +38,7 @@ class LocalModel:
             from budgetlm.lm.template import encode_chat
 
             return encode_chat(messages, self.tokenizer, add_generation_prompt=True)
-        text = self._renderer.render(messages, add_generation_prompt=True)
-        return self._renderer.encode(text)
+        return self._renderer.prompt_ids(messages)
 
     def choose(self, user: str, options: Sequence[str]) -> str:
         """One of ``options``, decoded under a grammar that allows only them."""

@@ -10,12 +10,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from budgetlm.analytics.debt import Strategy, ledger_debts
+from budgetlm.analytics.goals import GoalConfig
 from budgetlm.analytics.history import from_ledger
-from budgetlm.analytics.insights import InsightConfig
-from budgetlm.cli.insights import ledger_insights
+from budgetlm.analytics.insights import InsightConfig, ledger_insights
 from budgetlm.errors import InputError, NotFoundError
 from budgetlm.ledger.repository import Ledger
 from budgetlm.server.cache import cached
@@ -186,18 +186,26 @@ def debt_plan(
     return DebtPlanOut(plan=plan, comparison=compared, best=comparison.best)
 
 
-@router.get("/goals")
-@cached()
-def check_goals(
-    ledger: LedgerDep,
-    today: TodayDep,
+def goal_config(
     probability: Annotated[float, Query(gt=0, lt=1)] = 0.9,
     simulations: Annotated[int, Query(ge=100, le=100_000)] = 10_000,
     seed: int = 0,
     share: Annotated[float, Query(gt=0, le=100)] = 100.0,
-) -> list[GoalCheckOut]:
+) -> GoalConfig:
+    """The goal checks' query parameters (``share`` in percent)."""
+    return GoalConfig(
+        probability=probability, simulations=simulations, seed=seed, share=share / 100
+    )
+
+
+GoalConfigDep = Annotated[GoalConfig, Depends(goal_config)]
+
+
+@router.get("/goals")
+@cached()
+def check_goals(ledger: LedgerDep, today: TodayDep, config: GoalConfigDep) -> list[GoalCheckOut]:
     """Each savings goal's chance of being reached in time, simulated from past months."""
-    return _checks(ledger, today, None, probability, simulations, seed, share)
+    return _checks(ledger, today, None, config)
 
 
 @router.get("/goals/{goal_id}")
@@ -206,25 +214,16 @@ def check_goal(
     goal_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     ledger: LedgerDep,
     today: TodayDep,
-    probability: Annotated[float, Query(gt=0, lt=1)] = 0.9,
-    simulations: Annotated[int, Query(ge=100, le=100_000)] = 10_000,
-    seed: int = 0,
-    share: Annotated[float, Query(gt=0, le=100)] = 100.0,
+    config: GoalConfigDep,
 ) -> GoalCheckOut:
     """One savings goal's chance of being reached in time."""
-    return _checks(ledger, today, goal_id, probability, simulations, seed, share)[0]
+    return _checks(ledger, today, goal_id, config)[0]
 
 
 def _checks(
-    ledger: Ledger,
-    today: date,
-    goal_id: int | None,
-    probability: float,
-    simulations: int,
-    seed: int,
-    share: float,
+    ledger: Ledger, today: date, goal_id: int | None, config: GoalConfig
 ) -> list[GoalCheckOut]:
-    from budgetlm.analytics.goals import GoalConfig, SavingsGoal
+    from budgetlm.analytics.goals import SavingsGoal
     from budgetlm.analytics.goals import check_goals as check
 
     rows = [g for g in ledger.goals() if goal_id is None or g.id == goal_id]
@@ -233,8 +232,5 @@ def _checks(
     if not rows:
         raise InputError("no goals recorded; add one with POST /api/v1/goals")
     goals = [SavingsGoal(g.name, g.target, g.target_date, g.current) for g in rows]
-    config = GoalConfig(
-        probability=probability, simulations=simulations, seed=seed, share=share / 100
-    )
     checks = check(goals, from_ledger(ledger).transactions, today, config)
     return [from_dataclass(GoalCheckOut, c) for c in checks]

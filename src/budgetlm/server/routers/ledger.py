@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal, TypeVar
@@ -134,17 +133,10 @@ def list_transactions(
     ``min_amount=100``), as rules do."""
     where = TransactionFilter(
         start=start, end=end, account=account, category=category, text=search,
-        uncategorized=uncategorized,
+        uncategorized=uncategorized, min_magnitude=min_amount, max_magnitude=max_amount,
+        offset=offset, limit=limit + 1,
     )  # fmt: skip
-    if min_amount is None and max_amount is None:
-        rows = ledger.transactions(replace(where, offset=offset, limit=limit + 1))
-    else:
-        low, high = min_amount, max_amount
-        matching = [
-            t for t in ledger.transactions(where)
-            if (low is None or abs(t.amount) >= low) and (high is None or abs(t.amount) <= high)
-        ]  # fmt: skip
-        rows = matching[offset : offset + limit + 1]
+    rows = ledger.transactions(where)
     more = len(rows) > limit
     return Page[TransactionOut](
         items=transaction_rows(ledger, rows[:limit]), offset=offset, limit=limit,
