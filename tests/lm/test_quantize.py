@@ -58,6 +58,23 @@ def test_an_int8_layer_is_within_quantization_error_of_float(reduce_range: bool)
     assert float((quantized - exact).abs().max()) < 0.05 * float(exact.abs().max())
 
 
+@pytest.mark.parametrize("reduce_range", [True, False])
+def test_concatenated_int8_layers_compute_exactly_what_the_layers_do(reduce_range: bool) -> None:
+    torch.manual_seed(0)
+    layers = [
+        Int8Linear(nn.Linear(64, out, bias=bias), reduce_range=reduce_range)
+        for out, bias in ((48, True), (16, False), (16, True))
+    ]
+    joined = Int8Linear.concatenate(layers)
+    assert (joined.in_features, joined.out_features) == (64, 80)
+    for tokens in (1, 17):
+        x = torch.randn(tokens, 64)
+        with torch.inference_mode():
+            assert torch.equal(joined(x), torch.cat([layer(x) for layer in layers], dim=-1))
+    with pytest.raises(ValueError, match="same input"):
+        Int8Linear.concatenate([layers[0], Int8Linear(nn.Linear(32, 8))])
+
+
 def test_quantize_model_converts_the_backbone_and_keeps_the_tied_head() -> None:
     model = build_model(TINY, seed=0)
     before = weight_bytes(model)

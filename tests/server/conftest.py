@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+import httpx
+import psutil
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -59,9 +64,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
 @contextmanager
 def uvicorn_running(app: FastAPI) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free loopback port in a thread; yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -74,3 +77,39 @@ def uvicorn_running(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serve_command(db: Path, port: int, *options: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``budgetlm serve`` over ``db`` with ``options``, once ``/ready`` answers; killed on the
+    way out whatever happened."""
+    command = [str(Path(sys.executable).with_name("budgetlm")), "serve", "--port", str(port),
+               "--db", str(db), "--today", TODAY.isoformat(), *options]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the server did not become ready")
+        yield process
+    finally:
+        alive = process.poll() is None
+        workers = psutil.Process(process.pid).children(recursive=True) if alive else []
+        if alive:
+            process.kill()
+        process.wait(timeout=30)
+        for worker in workers:  # a killed supervisor leaves its workers running
+            with contextlib.suppress(psutil.NoSuchProcess):
+                worker.kill()

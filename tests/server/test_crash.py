@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,7 +16,7 @@ from typer.testing import CliRunner
 
 from budgetlm.cli import app as cli
 from budgetlm.ledger.store import Store
-from conftest import TODAY
+from conftest import free_port, serve_command
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -33,29 +29,6 @@ def statement(rows: int) -> bytes:
         day = (start + timedelta(days=i % 2000)).strftime("%m/%d/%Y")
         lines.append(f"{day},STORE {i} PURCHASE #{i * 7919 % 100_000},{1 + i % 997}.{i % 100:02d},")
     return ("\n".join(lines) + "\n").encode()
-
-
-@contextmanager
-def server(db: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """``budgetlm serve`` over ``db``; killed on the way out whatever happened."""
-    command = [str(Path(sys.executable).with_name("budgetlm")), "serve", "--port", str(port),
-               "--db", str(db), "--today", TODAY.isoformat()]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the server did not become ready")
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
 
 
 def write_locked(db: Path) -> bool:
@@ -87,14 +60,6 @@ def ledger_state(db: Path) -> tuple[str, int, int, int]:
         connection.close()
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def kill_mid_import(db: Path, data: bytes) -> bool:
     """Upload ``data`` and SIGKILL the server while its import writes; False if the import
     finished first."""
@@ -111,7 +76,7 @@ def kill_mid_import(db: Path, data: bytes) -> bool:
         except httpx.TransportError:
             pass  # the kill cut it off
 
-    with server(db, port) as process:
+    with serve_command(db, port) as process:
         sender = threading.Thread(target=upload, daemon=True)
         sender.start()
         deadline = time.monotonic() + 120

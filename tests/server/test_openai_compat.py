@@ -15,11 +15,13 @@ import httpx
 import openai
 import pytest
 from openai import OpenAI
+from sqlalchemy import select
 
 from budgetlm.assistant.assistant import Assistant
 from budgetlm.assistant.backends.remote import RemoteBackend, RemoteConfig
 from budgetlm.assistant.tools import ToolCall, execute, load_context
 from budgetlm.ledger.household import load_household
+from budgetlm.ledger.models import AuditRecord
 from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.store import Store
 from budgetlm.ledger.synth import generate_household
@@ -49,11 +51,13 @@ WEATHER = {
 
 @dataclass(frozen=True)
 class Running:
-    """A server on a loopback port, its keys and alice's groceries total last month."""
+    """A server on a loopback port, its keys, alice's groceries total last month and the
+    server's ledger store."""
 
     base_url: str
     keys: dict[str, str]
     groceries: str
+    store: Store
 
     @contextmanager
     def client(self, workspace: str = "alice", key: str | None = None) -> Iterator[OpenAI]:
@@ -88,7 +92,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     config = ServerConfig(db_url=str(store.url), today=TODAY, model_timeout_seconds=120)
     with uvicorn_running(create_app(config, store=store)) as url:
         total = spent.figures["total"]
-        yield Running(f"{url}/v1", keys, f"{total:,.2f}")
+        yield Running(f"{url}/v1", keys, f"{total:,.2f}", store)
     store.close()
 
 
@@ -161,7 +165,9 @@ def test_a_conversation_is_accepted_and_its_last_question_answered(alice: OpenAI
     assert len(completion.budgetlm["tool_calls"]) == 1
 
 
-def test_pass_through_calls_the_clients_tool_then_answers_its_result(alice: OpenAI) -> None:
+def test_pass_through_calls_the_clients_tool_then_answers_its_result(
+    running: Running, alice: OpenAI
+) -> None:
     client = alice
     asked = [{"role": "user", "content": "What is the weather in Paris?"}]
     completion = client.chat.completions.create(model="budgetlm", messages=asked, tools=[WEATHER])
@@ -185,6 +191,14 @@ def test_pass_through_calls_the_clients_tool_then_answers_its_result(alice: Open
     [choice] = answer.choices
     assert choice.finish_reason in ("stop", "length") and isinstance(choice.message.content, str)
     assert not choice.message.tool_calls and answer.usage.completion_tokens <= 20
+    with running.store.session() as session:  # both predictions are audited
+        rows = session.scalars(
+            select(AuditRecord).where(AuditRecord.endpoint == "v1/chat/completions")
+        ).all()
+        outputs = [json.loads(row.output) for row in rows[-2:]]
+    assert outputs[0]["call"] == {"name": "get_weather", "arguments": call.function.arguments}
+    assert outputs[1] == {"call": None, "text": choice.message.content,
+                          "finish_reason": choice.finish_reason}  # fmt: skip
 
 
 def test_pass_through_streams_a_call_and_honours_tool_choice(alice: OpenAI) -> None:

@@ -25,13 +25,14 @@ from budgetlm.ledger.importing import import_statement
 from budgetlm.ledger.models import AuditRecord
 from budgetlm.ledger.records import ImportedTransaction, ParsedStatement
 from budgetlm.ledger.repository import Ledger
-from budgetlm.server.audit import canonical_json, input_hash, record_prediction
+from budgetlm.server.audit import canonical_json, input_hash
 from budgetlm.server.breaker import CircuitBreaker
 from budgetlm.server.cache import CacheDep, ResponseCache
 from budgetlm.server.deps import LedgerDep
 from budgetlm.server.logs import RedactQuery, install
 from budgetlm.server.metrics import ServerMetrics
 from budgetlm.server.ratelimit import RateLimiter
+from budgetlm.server.schemas import CategorizeIn
 from budgetlm.server.service import (
     DETERMINISTIC,
     MODEL_UNAVAILABLE,
@@ -193,6 +194,31 @@ def test_the_limiter_forgets_idle_callers_and_stays_bounded() -> None:
 # --- Audit trail ---------------------------------------------------------------------------------
 
 
+def test_the_assistant_reads_the_ledger_once_per_version_and_sees_every_write(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from budgetlm.assistant import tools
+
+    loads: list[int] = []
+    real = tools.load_context
+    monkeypatch.setattr(tools, "load_context", lambda *a, **k: loads.append(1) or real(*a, **k))
+    alice = _fill(served, "alice")
+    _service(served, Scripted())
+    first = [_ask(served, alice, f"what did I spend this month? ({n})") for n in range(3)]
+    assert len(loads) == 1 and len({r.answer for r in first}) == 1
+    with served.store.session() as session:  # a write: the next question sees it
+        Ledger(session, alice).set_budget("Dining Out", date(2026, 11, 1), Decimal("50"))
+        ledger = Ledger(session, alice)
+        statement = ParsedStatement("y.csv", "csv", (
+            ImportedTransaction(date(2026, 11, 12), Decimal("-100.00"), "MARKET 12", 1,
+                                category="Groceries", payee="Market"),
+        ))  # fmt: skip
+        import_statement(ledger, statement, file_sha256="y", account="Checking")
+    after = _ask(served, alice, "what did I spend this month?")
+    assert len(loads) == 2 and after.answer != first[0].answer
+    assert after.results[0].figures["total"] == first[0].results[0].figures["total"] + 100
+
+
 def test_every_ask_leaves_an_audit_row_with_the_input_hashed_never_stored(served: Served) -> None:
     alice = _fill(served, "alice")
     backend = Scripted()
@@ -216,16 +242,26 @@ def test_every_ask_leaves_an_audit_row_with_the_input_hashed_never_stored(served
     assert "results" not in output  # the tools' ledger rows are not predictions
 
 
-def test_other_endpoints_audit_through_record_prediction(served: Served) -> None:
-    bob = served.store.workspace_id("bob")
-    payload = {"transactions": [{"description": MARKER_DESCRIPTION, "amount": Decimal("-9.5")}]}
-    with served.store.session() as session:
-        record_prediction(session, bob, "categorize", "categorizer", "3", payload,
-                          [{"category": "Shopping"}], 0.8, 1.5)  # fmt: skip
+def test_categorize_predictions_are_audited_with_the_input_hashed(served: Served) -> None:
+    alice = _fill(served, "alice")
+    body = {"transactions": [
+        {"description": MARKER_DESCRIPTION, "amount": MARKER_AMOUNT, "date": "2026-11-09"},
+        {"description": "STARBUCKS 0042", "amount": "-5.10", "date": "2026-11-10"},
+    ]}  # fmt: skip
+    answer = served.client.post("/api/v1/categorize", json=body, headers=served.as_("alice"))
+    assert answer.status_code == 200
+    predictions = answer.json()["predictions"]
     (row,) = _audit_rows(served)
-    assert row.input_hash == input_hash({"transactions": [{"amount": "-9.5",
-                                         "description": MARKER_DESCRIPTION}]})  # fmt: skip
-    assert MARKER_DESCRIPTION not in row.output and row.endpoint == "categorize"
+    assert (row.workspace_id, row.endpoint, row.model) == (alice, "categorize", "categorizer")
+    assert row.input_hash == input_hash(CategorizeIn.model_validate(body).model_dump(mode="json"))
+    assert [p["category"] for p in json.loads(row.output)] == [p["category"] for p in predictions]
+    assert row.confidence == pytest.approx(min(p["confidence"] for p in predictions))
+    assert MARKER_DESCRIPTION not in row.output and "STARBUCKS" not in row.output
+    applied = served.client.post("/api/v1/categorize/ledger", json={"redo": True},
+                                 headers=served.as_("alice"))  # fmt: skip
+    assert applied.status_code == 200
+    last = _audit_rows(served)[-1]
+    assert last.endpoint == "categorize/ledger" and json.loads(last.output) == applied.json()
 
 
 # --- Response cache ------------------------------------------------------------------------------
@@ -332,8 +368,10 @@ def test_metrics_count_requests_by_route_template_and_expose_them(served: Served
     for thing_id in (1, 2, 3):
         assert served.client.get(f"/api/v1/things/{thing_id}").status_code == 200
     served.client.get("/api/v1/workspace", headers=served.as_("alice"))
+    served.client.get("/api/v1/transactions/424242", headers=served.as_("alice"))  # a 404
     served.client.get("/no/such/page/42")
     text = served.client.get("/metrics").text
+    assert 'route="/api/v1/transactions/{transaction_id}",status="404"' in text
     assert (
         'budgetlm_http_requests_total{method="GET",route="/api/v1/things/{thing_id}",'
         'status="200"} 3.0'

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -21,6 +21,9 @@ from budgetlm.cli.common import (
 from budgetlm.errors import InputError
 from budgetlm.ledger.store import DEFAULT_WORKSPACE
 
+if TYPE_CHECKING:
+    from budgetlm.server.config import ServerConfig
+
 keys_app = typer.Typer(help="API keys of the server, one workspace each.", no_args_is_help=True)
 
 
@@ -38,11 +41,15 @@ def serve(
     rate_limit: Annotated[
         int, typer.Option(min=1, help="Requests per minute per key (or per loopback client).")
     ] = 1_200,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes (each with its own model, caches and rate-limit counts).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the budget API, the OpenAI-compatible endpoint and the web page."""
-    import uvicorn
-
-    from budgetlm.server.app import create_app
     from budgetlm.server.config import ServerConfig
 
     config = ServerConfig(
@@ -57,12 +64,50 @@ def serve(
     )
     keys = "required" if config.keys_required else "optional on loopback"
     console.print(f"budgetlm on http://{escape(host)}:{port} (API keys {keys}; docs at /docs)")
-    from budgetlm.server.logs import uvicorn_log_config
+    if workers > 1:
+        console.print(
+            f"{workers} workers: each keeps its own rate-limit counts, so one key may make up "
+            f"to {workers} x {rate_limit} requests a minute"
+        )
+    run_server(config, workers)
 
-    uvicorn.run(
-        create_app(config), host=host, port=port, log_config=uvicorn_log_config(),
-        log_level="warning",
-    )  # fmt: skip
+
+def run_server(config: ServerConfig, workers: int = 1) -> None:
+    """Run the app with uvicorn, in this process or in ``workers`` worker processes.
+
+    Workers are started by uvicorn from an import string, each building its own app from the
+    settings passed in the environment (``server.app.app_from_environment``); the ledger is
+    opened (and migrated) here first, so workers never race to create it, and their Prometheus
+    samples are pooled in a temporary directory that is removed afterwards.
+    """
+    import os
+    import tempfile
+
+    import uvicorn
+
+    from budgetlm.ledger.store import Store
+    from budgetlm.server.app import CONFIG_VARIABLE, create_app
+    from budgetlm.server.logs import uvicorn_log_config
+    from budgetlm.server.metrics import MULTIPROCESS_VARIABLE
+
+    options: dict[str, Any] = {
+        "host": config.host, "port": config.port, "log_config": uvicorn_log_config(),
+        "log_level": "warning",
+    }  # fmt: skip
+    if workers == 1:
+        uvicorn.run(create_app(config), **options)
+        return
+    Store(config.db_url).close()
+    with tempfile.TemporaryDirectory(prefix="budgetlm-metrics-") as samples:
+        os.environ[CONFIG_VARIABLE] = config.to_json()
+        os.environ[MULTIPROCESS_VARIABLE] = samples
+        try:
+            uvicorn.run(
+                "budgetlm.server.app:app_from_environment", factory=True, workers=workers,
+                **options,
+            )  # fmt: skip
+        finally:
+            del os.environ[CONFIG_VARIABLE], os.environ[MULTIPROCESS_VARIABLE]
 
 
 @keys_app.command("create")

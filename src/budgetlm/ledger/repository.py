@@ -91,6 +91,14 @@ class Ledger:
     def _scoped(self, model: type[Row]) -> Select[Row]:
         return select(model).where(model.workspace_id == self.workspace_id)
 
+    def version(self) -> int:
+        """The workspace's ledger version, read from the database (not a stale object): every
+        write bumps it (``touch``), so caches key on it."""
+        found = self.session.scalar(
+            select(Workspace.ledger_version).where(Workspace.id == self.workspace_id)
+        )
+        return int(found or 0)
+
     def touch(self) -> None:
         """Record that the ledger changed (caches key on the version)."""
         self.session.execute(

@@ -29,9 +29,11 @@ value the grammar lets the model spell with several tokenizations ("Groceries", 
 "roceries") splits its mass between them, which lowers the confidence of an untrained model; a
 trained model puts nearly all of it on the tokenization it was trained on.
 
-A hand-written forward over the HF weights was tried and not adopted: on the ``micro`` preset
-it took 2.7 ms per step against HF's 3.6 ms (one thread; the step is mostly spent reading the
-weights), too little to justify a second implementation of the model.
+The forward pass itself is ``lm.fast_forward`` (a lean Llama/Qwen2 forward over the model's
+own weights, with a preallocated KV cache) when it supports the model, and the Hugging Face
+backbone with a ``DynamicCache`` otherwise or with ``DecodingConfig(lean_forward=False)``. The two
+give the same numbers on the shipped model (``tests/lm/test_fast_forward.py``); the lean one
+spares the per-call overhead that dominates a pass of a model this small.
 
 Neither decoders nor sessions are thread-safe.
 """
@@ -61,6 +63,7 @@ from budgetlm.lm.constraints import (
     llg_tokenizer,
     tool_call_grammar,
 )
+from budgetlm.lm.fast_forward import KVCache, LeanForward, unsupported_reason
 
 __all__ = [
     "Decoder",
@@ -75,6 +78,8 @@ __all__ = [
 
 StopReason = Literal["accepted", "stop_token", "max_tokens"]
 TokensOrText = str | Sequence[int]
+Cache = KVCache | DynamicCache
+"""A conversation's KV cache, the lean forward's or Hugging Face's (:meth:`Decoder.new_cache`)."""
 
 _STOP_TOKENS = ("<|im_end|>", "<|endoftext|>")
 
@@ -89,6 +94,9 @@ class DecodingConfig:
     """Default cap on the tokens of a free answer (its stop token not counted)."""
     grammar_cache_size: int = 32
     """How many compiled grammars a decoder keeps (one per tool schema in use)."""
+    lean_forward: bool = True
+    """Run the model with ``lm.fast_forward`` when it supports it (Llama/Qwen2, float32, default
+    RoPE, full attention); False: always the Hugging Face forward (parity tests)."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +213,9 @@ class Decoder:
         self.tokenizer = tokenizer
         self.config = config or DecodingConfig()
         self._backbone: nn.Module = model.get_decoder()  # type: ignore[no-untyped-call]
+        self._lean: LeanForward | None = None
+        if self.config.lean_forward and unsupported_reason(model) is None:
+            self._lean = LeanForward(model)
         self._head = head
         self.vocab_size = head.out_features
         self.llg = llg_tokenizer(tokenizer, self.vocab_size)
@@ -276,16 +287,28 @@ class Decoder:
             self._banned[forbid_digits] = torch.from_numpy(banned).to(self.device)
         return self._banned[forbid_digits]
 
-    def new_cache(self) -> DynamicCache:
-        """An empty KV cache for this model."""
+    @property
+    def uses_lean_forward(self) -> bool:
+        """Whether passes run on ``lm.fast_forward`` (else on the Hugging Face backbone)."""
+        return self._lean is not None
+
+    def new_cache(self) -> Cache:
+        """An empty KV cache for this model (and for the forward this decoder uses)."""
+        if self._lean is not None:
+            return self._lean.new_cache()
         return DynamicCache(config=self.model.config)
 
-    def forward(self, token_ids: Sequence[int], cache: DynamicCache) -> torch.Tensor:
+    def forward(self, token_ids: Sequence[int], cache: Cache) -> torch.Tensor:
         """Run ``token_ids`` after what ``cache`` holds; return the last position's hidden state.
 
-        The cache is extended in place. Nothing is projected onto the vocabulary.
+        The cache (from :meth:`new_cache`) is extended in place. Nothing is projected onto the
+        vocabulary.
         """
         with torch.inference_mode():
+            if isinstance(cache, KVCache):
+                if self._lean is None:
+                    raise TypeError("this decoder uses DynamicCache (see new_cache)")
+                return self._lean(token_ids, cache)
             input_ids = torch.tensor([list(token_ids)], dtype=torch.long, device=self.device)
             out = self._backbone(input_ids=input_ids, past_key_values=cache, use_cache=True)
             hidden: torch.Tensor = out.last_hidden_state[0, -1]  # (H,)

@@ -3,6 +3,7 @@ handlers. ``budgetlm serve`` runs it with uvicorn."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -37,6 +38,15 @@ from budgetlm.server.service import AssistantService
 
 API_PREFIX = "/api/v1"
 """Versioned prefix of the budget API."""
+CONFIG_VARIABLE = "BUDGETLM_SERVER_CONFIG"
+"""The environment variable through which ``budgetlm serve --workers N`` passes its settings
+(``ServerConfig.to_json``) to each worker process's :func:`app_from_environment`."""
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process (uvicorn's factory for ``--workers``), with the settings
+    that ``budgetlm serve`` put in ``BUDGETLM_SERVER_CONFIG``."""
+    return create_app(ServerConfig.from_json(os.environ[CONFIG_VARIABLE]))
 
 
 def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:

@@ -5,21 +5,10 @@ predicted (output JSON), how sure it was and how long it took. The input is stor
 SHA-256 of its canonical JSON (``input_hash``): enough to tell whether two predictions saw the
 same input, never the question, descriptions, payees or amounts themselves.
 
-The assistant service records every ``ask`` itself. Another prediction endpoint records its own
-in the request's session, so the row commits with the request::
-
-    from budgetlm.server.audit import record_prediction
-
-    started = time.perf_counter()
-    predictions = categorizer.predict(transactions)
-    record_prediction(
-        ledger.session, ledger.workspace_id,
-        endpoint="categorize", model="categorizer", model_version=categorizer.version,
-        input_payload=[t.model_dump(mode="json") for t in body.transactions],
-        output=[{"category": p.category, "confidence": p.confidence} for p in predictions],
-        confidence=min((p.confidence for p in predictions), default=None),
-        latency_ms=(time.perf_counter() - started) * 1000.0,
-    )
+Who records: the assistant service every ``ask`` (``/api/v1/ask`` and the OpenAI endpoint's
+assistant mode), the categorize routes every batch (``categorize``, ``categorize/ledger``) and
+the OpenAI endpoint every pass-through completion, each in the request's session, so the row
+commits with the request.
 
 The output should be the prediction (labels, calls, answer text), not echoes of the input.
 """

@@ -47,9 +47,7 @@ from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 
-from budgetlm.ledger.models import Workspace
 from budgetlm.ledger.repository import Ledger
 from budgetlm.server.audit import canonical_json
 from budgetlm.server.deps import today
@@ -119,14 +117,6 @@ def cache_key(
     return hashlib.sha256(canonical_json(parts).encode("utf-8")).hexdigest()
 
 
-def ledger_version(ledger: Ledger) -> int:
-    """The workspace's current ledger version, read from the database (not a stale object)."""
-    version = ledger.session.scalar(
-        select(Workspace.ledger_version).where(Workspace.id == ledger.workspace_id)
-    )
-    return int(version or 0)
-
-
 @dataclass(frozen=True)
 class RequestCache:
     """The cache as one request sees it: ``fetch`` keys on that request."""
@@ -160,7 +150,7 @@ class RequestCache:
             self.request.url.path,
             list(self.request.query_params.multi_items()),
             body,
-            ledger_version(ledger),
+            ledger.version(),
             self.today,
         )
         found, value = self.cache.get(key)
@@ -173,7 +163,7 @@ class RequestCache:
         return fresh
 
 
-def request_cache(request: Request, day: Annotated[date, Depends(today)]) -> RequestCache:
+async def request_cache(request: Request, day: Annotated[date, Depends(today)]) -> RequestCache:
     """The app's response cache, bound to ``request``."""
     return RequestCache(request.app.state.cache, request, day)
 

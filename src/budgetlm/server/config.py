@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import date
 
 
@@ -51,6 +52,9 @@ class ServerConfig:
     question, whose load would otherwise count against ``model_timeout_seconds``."""
     cache_entries: int = 2_048
     """Responses kept in the cache (keyed by request and ledger version)."""
+    context_entries: int = 8
+    """Assistant contexts kept (one per workspace, ledger version and day; each holds the
+    workspace's history, a few MB for a busy household)."""
     breaker_failures: int = 3
     """Consecutive model failures (errors or timeouts) that open the circuit breaker: the
     assistant then answers without the model until the cool-down ends."""
@@ -61,3 +65,17 @@ class ServerConfig:
     def keys_required(self) -> bool:
         """Whether requests must carry an API key."""
         return self.require_keys if self.require_keys is not None else not is_loopback(self.host)
+
+    def to_json(self) -> str:
+        """The settings as JSON (how ``budgetlm serve --workers`` hands them to each worker)."""
+        values = asdict(self)
+        values["today"] = self.today.isoformat() if self.today is not None else None
+        return json.dumps(values)
+
+    @classmethod
+    def from_json(cls, text: str) -> ServerConfig:
+        """Settings written by :meth:`to_json`."""
+        values = json.loads(text)
+        if values.get("today") is not None:
+            values["today"] = date.fromisoformat(values["today"])
+        return cls(**values)

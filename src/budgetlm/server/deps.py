@@ -5,6 +5,10 @@ Without ``Authorization: Bearer KEY`` a request acts in the default workspace, a
 server does not require keys (bound to loopback). With a key it always acts in the key's
 workspace, so no query can reach another one: every ledger query is scoped by
 ``Ledger.workspace_id``.
+
+Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in its
+thread pool, and each such hand-off costs more than the dependency itself. A key's lookup (a
+query) still runs in the pool.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 
 from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.store import Store
@@ -31,16 +36,19 @@ class Caller:
     key_prefix: str | None
 
 
-def server_config(request: Request) -> ServerConfig:
-    """The running server's settings."""
+def _config(request: Request) -> ServerConfig:
     config: ServerConfig = request.app.state.config
     return config
 
 
-def store(request: Request) -> Store:
-    """The ledger database."""
+def _store(request: Request) -> Store:
     opened: Store = request.app.state.store
     return opened
+
+
+async def server_config(request: Request) -> ServerConfig:
+    """The running server's settings."""
+    return _config(request)
 
 
 def _unauthorized(message: str) -> HTTPException:
@@ -49,7 +57,12 @@ def _unauthorized(message: str) -> HTTPException:
     )
 
 
-def caller(request: Request) -> Caller:
+def _key_workspace(request: Request, secret: str) -> int | None:
+    with _store(request).session() as session:
+        return workspace_of(session, secret)
+
+
+async def caller(request: Request) -> Caller:
     """The caller's workspace, from its API key or, key-less on loopback, the default one.
 
     Raises:
@@ -59,18 +72,16 @@ def caller(request: Request) -> Caller:
     cached: Caller | None = getattr(request.state, "caller", None)
     if cached is not None:
         return cached
-    config = server_config(request)
     header = request.headers.get("authorization")
     if header is None:
-        if config.keys_required:
+        if _config(request).keys_required:
             raise _unauthorized("an API key is required: Authorization: Bearer KEY")
         found = Caller(request.app.state.default_workspace_id, None)
     else:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise _unauthorized("the Authorization header must be: Bearer KEY")
-        with store(request).session() as session:
-            workspace_id = workspace_of(session, secret.strip())
+        workspace_id = await run_in_threadpool(_key_workspace, request, secret.strip())
         if workspace_id is None:
             raise _unauthorized("unknown or revoked API key")
         found = Caller(workspace_id, secret.strip()[:12])
@@ -78,22 +89,22 @@ def caller(request: Request) -> Caller:
     return found
 
 
-def assistant(request: Request) -> AssistantService:
+async def assistant(request: Request) -> AssistantService:
     """The process' assistant service."""
     service: AssistantService = request.app.state.assistant
     return service
 
 
-def today(request: Request) -> date:
+async def today(request: Request) -> date:
     """The server's today (fixed by its config, or read from the clock per request)."""
-    fixed = server_config(request).today
+    fixed = _config(request).today
     return fixed if fixed is not None else date.today()
 
 
 def ledger(request: Request, who: Annotated[Caller, Depends(caller)]) -> Iterator[Ledger]:
     """A ledger scoped to the caller's workspace, in one unit of work (committed at the end of
     the request, rolled back if it fails)."""
-    with store(request).session() as session:
+    with _store(request).session() as session:
         yield Ledger(session, who.workspace_id)
 
 

@@ -1,6 +1,10 @@
 """Prometheus metrics: one registry per app, an ASGI middleware that times every request, and
 ``GET /metrics``.
 
+With several worker processes (``budgetlm serve --workers N``), ``PROMETHEUS_MULTIPROC_DIR`` is
+set for all of them: each process writes its samples to files there and ``/metrics`` adds up
+every process's (``prometheus_client.multiprocess``), whichever worker answers the scrape.
+
 Requests are labelled by their route template (``/api/v1/transactions/{id}``), never the raw
 path, so ids do not multiply the series; a request no route matched is ``unmatched``. Labels
 never carry query strings or ledger text.
@@ -8,16 +12,28 @@ never carry query strings or ledger text.
 
 from __future__ import annotations
 
+import os
+import re
 import time
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    multiprocess,
+)
 from prometheus_client.exposition import generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED = "unmatched"
 """The route label of a request no route matched (404s, probes of random paths)."""
 
+_PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
+"""A path parameter in a route template: ``{id}`` or ``{id:int}``."""
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+"""Where worker processes share their samples (set by ``budgetlm serve --workers N``)."""
 _MODEL_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -55,15 +71,31 @@ class ServerMetrics:
         )
 
     def exposition(self) -> bytes:
-        """The registry in the Prometheus text format."""
+        """The registry in the Prometheus text format (every worker's, summed, when the
+        server runs several)."""
+        if os.environ.get(MULTIPROCESS_VARIABLE):
+            every = CollectorRegistry()
+            multiprocess.MultiProcessCollector(every)  # type: ignore[no-untyped-call]
+            return generate_latest(every)
         return generate_latest(self.registry)
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's path template, or ``UNMATCHED``."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+    """The matched route's full path template (``/api/v1/transactions/{id}``), or
+    ``UNMATCHED``.
+
+    FastAPI keeps an included router's routes with their own paths (``/transactions/{id}``)
+    and the prefix elsewhere, so the prefix is what the request's path has before the part
+    the route matched.
+    """
+    template = getattr(scope.get("route"), "path", None)
+    if not isinstance(template, str):
+        return UNMATCHED
+    params = scope.get("path_params", {})
+    matched = _PARAMETER.sub(lambda m: str(params.get(m.group(1), m.group(0))), template)
+    path: str = scope.get("path", "")
+    prefix = path[: len(path) - len(matched)] if path.endswith(matched) else ""
+    return prefix + template
 
 
 class MetricsMiddleware:

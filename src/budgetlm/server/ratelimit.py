@@ -90,20 +90,20 @@ class RateLimiter:
             self._buckets.popitem(last=False)
 
 
-def caller_identity(request: Request) -> str:
+async def caller_identity(request: Request) -> str:
     """The bucket a request draws from: its verified key's prefix, or the client address.
 
     Raises:
         HTTPException: 401 for a bad key (from ``deps.caller``), before any token is taken.
     """
-    who = caller(request)
+    who = await caller(request)
     if who.key_prefix is not None:
         return f"key:{who.key_prefix}"
     host = request.client.host if request.client is not None else "unknown"
     return f"addr:{host}"
 
 
-def enforce_rate_limit(request: Request) -> None:
+async def enforce_rate_limit(request: Request) -> None:
     """App-wide dependency: refuse a caller over its rate with 429 and ``Retry-After``.
 
     Raises:
@@ -112,7 +112,7 @@ def enforce_rate_limit(request: Request) -> None:
     if request.url.path in EXEMPT_PATHS:
         return
     limiter: RateLimiter = request.app.state.rate_limiter
-    wait = limiter.acquire(caller_identity(request))
+    wait = limiter.acquire(await caller_identity(request))
     if wait is None:
         return
     metrics = getattr(request.app.state, "metrics", None)

@@ -24,6 +24,10 @@ budget status of the month), the answer starts with ``MODEL_UNAVAILABLE`` and th
 ``FallbackReply`` (``model_unavailable: true`` in its JSON, ``fallback`` true, model
 ``deterministic``). Such replies should not be cached.
 
+**Context.** The tools' ``ToolContext`` (the workspace's history, budgets, goals and debts) is
+built once per workspace, ledger version and day and kept (``derived.DerivedCache``, the
+``context_entries`` most recent), instead of read from the ledger on every question.
+
 **Audit.** Every ``ask`` adds an ``audit_records`` row in the ledger's session
 (``server.audit``): the input's hash, never the question.
 """
@@ -52,6 +56,7 @@ from budgetlm.assistant.tools import ToolCall, ToolResult, Vocabulary
 from budgetlm.server.audit import record_prediction, split_model_name
 from budgetlm.server.breaker import CircuitBreaker
 from budgetlm.server.config import ServerConfig
+from budgetlm.server.derived import DerivedCache
 
 if TYPE_CHECKING:
     from budgetlm.assistant.backends.base import Backend
@@ -128,6 +133,7 @@ class AssistantService:
         self.metrics = metrics
         self.breaker = CircuitBreaker(config.breaker_failures, config.breaker_cooldown_seconds)
         self._backend: Backend | None = None
+        self._contexts: DerivedCache[ToolContext] = DerivedCache(config.context_entries)
         self.model_lock = threading.Lock()
         """Held by every use of the backend (a decoder is not thread-safe)."""
 
@@ -169,7 +175,7 @@ class AssistantService:
 
         self._check(question)
         started = time.perf_counter()
-        context = load_context(ledger, today)
+        context = self._contexts.get(ledger, today, lambda: load_context(ledger, today))
         history = list(conversation.messages) if conversation is not None else []
         reply = self._with_model(context, today, question, conversation)
         if isinstance(reply, str):

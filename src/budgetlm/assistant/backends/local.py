@@ -35,7 +35,7 @@ from budgetlm.lm.hf_chat import ChatRenderer
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-    from budgetlm.lm.decoding import Decoder, Session, ToolCallGeneration
+    from budgetlm.lm.decoding import Decoder, DecodingConfig, Session, ToolCallGeneration
 
 MICRO_PACKAGE = "budgetlm.lm"
 MICRO_DIRECTORY = "micro"
@@ -58,6 +58,7 @@ class LocalBackend:
         name: Shown in replies (``micro-<version>``, ``hf:<path>``).
         own_format: True for models trained on budgetlm's format (the micro model): no tool
             descriptions in the prompt, answers with placeholders and no digits.
+        decoding: The decoder's limits and tuning (``lm.decoding.DecodingConfig``).
     """
 
     def __init__(
@@ -67,10 +68,11 @@ class LocalBackend:
         *,
         name: str,
         own_format: bool,
+        decoding: DecodingConfig | None = None,
     ) -> None:
         from budgetlm.lm.decoding import Decoder
 
-        self.decoder: Decoder = Decoder(model, tokenizer)
+        self.decoder: Decoder = Decoder(model, tokenizer, decoding)
         self.tokenizer = tokenizer
         self.own_format = own_format
         self._name = name

@@ -186,7 +186,7 @@ def debt_plan(
     return DebtPlanOut(plan=plan, comparison=compared, best=comparison.best)
 
 
-def goal_config(
+async def goal_config(
     probability: Annotated[float, Query(gt=0, lt=1)] = 0.9,
     simulations: Annotated[int, Query(ge=100, le=100_000)] = 10_000,
     seed: int = 0,

@@ -10,13 +10,13 @@ change one (a rule, a correction, a category, a trained model) bumps the ledger 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import replace
+import time
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from budgetlm import __version__
 from budgetlm.categorize.categorizer import Categorizer
 from budgetlm.categorize.normalize import normalize_payee
 from budgetlm.categorize.records import TransactionText
@@ -24,8 +24,9 @@ from budgetlm.categorize.service import categorize_ledger, workspace_categorizer
 from budgetlm.errors import InputError
 from budgetlm.ledger import labels
 from budgetlm.ledger.repository import Ledger
-from budgetlm.server.cache import ledger_version
+from budgetlm.server.audit import record_prediction
 from budgetlm.server.deps import ConfigDep, LedgerDep
+from budgetlm.server.derived import DerivedCache
 from budgetlm.server.limits import MAX_PAGE
 from budgetlm.server.routers.ledger import transaction_rows
 from budgetlm.server.schemas import (
@@ -54,35 +55,23 @@ def default_model() -> CategoryModel:
 
 
 class CategorizerCache:
-    """Workspace categorizers, kept by (workspace, ledger version, threshold); thread-safe.
-
-    Builds run under the lock, so concurrent first requests load the shipped model once.
-
-    Args:
-        max_entries: Most categorizers kept (least recently used dropped first).
-    """
+    """Workspace categorizers and whether each has a personal model, kept per workspace,
+    ledger version and threshold (``derived.DerivedCache``; the first build loads the shipped
+    model once, concurrent requests waiting for it)."""
 
     def __init__(self, max_entries: int = 64) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[int, int, float | None], tuple[Categorizer, bool]] = (
-            OrderedDict()
-        )
-        self._lock = threading.Lock()
+        self._built: DerivedCache[tuple[Categorizer, bool]] = DerivedCache(max_entries)
 
     def get(self, ledger: Ledger, threshold: float | None) -> tuple[Categorizer, bool]:
         """The workspace's categorizer and whether it has a personal model."""
-        key = (ledger.workspace_id, ledger_version(ledger), threshold)
-        with self._lock:
-            found = self._entries.pop(key, None)
-            if found is None:
-                found = (
-                    workspace_categorizer(ledger, default_model(), threshold),
-                    labels.personal_model(ledger) is not None,
-                )
-            self._entries[key] = found  # most recently used last
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-            return found
+        return self._built.get(
+            ledger,
+            threshold,
+            lambda: (
+                workspace_categorizer(ledger, default_model(), threshold),
+                labels.personal_model(ledger) is not None,
+            ),
+        )
 
 
 def categorizers(request: Request) -> CategorizerCache:
@@ -96,7 +85,8 @@ def categorize(
     body: CategorizeIn, ledger: LedgerDep, config: ConfigDep, request: Request
 ) -> CategorizeOut:
     """Categories for one transaction or a batch (at most the server's ``max_batch``), each
-    with its confidence and the layer that decided; nothing is stored."""
+    with its confidence and the layer that decided; nothing is stored but the audit row."""
+    started = time.perf_counter()
     if len(body.transactions) > config.max_batch:
         raise InputError(
             f"{len(body.transactions)} transactions in one request; the limit is "
@@ -110,6 +100,15 @@ def categorize(
     ]
     texts = [t if t.payee else replace(t, payee=normalize_payee(t.description)) for t in texts]
     predictions = categorizer.categorize(texts)
+    record_prediction(
+        ledger.session, ledger.workspace_id, "categorize", "categorizer",
+        f"{__version__}+personal" if personal else __version__,
+        input_payload=body.model_dump(mode="json"),
+        output=[{"category": p.category, "confidence": p.confidence, "source": p.source}
+                for p in predictions],
+        confidence=min(p.confidence for p in predictions) if predictions else None,
+        latency_ms=(time.perf_counter() - started) * 1000.0,
+    )  # fmt: skip
     return CategorizeOut(
         predictions=[from_dataclass(PredictionOut, p) for p in predictions],
         model="personal, then default" if personal else "default",
@@ -119,9 +118,20 @@ def categorize(
 @router.post("/categorize/ledger")
 def categorize_stored(body: ApplyIn, ledger: LedgerDep) -> ApplyOut:
     """Categorize the workspace's uncategorized transactions (``redo``: every one not set by
-    a person), as ``budgetlm categorize`` does."""
+    a person), as ``budgetlm categorize`` does; the predictions are stored on the
+    transactions, and the audit row counts them by layer."""
+    started, version = time.perf_counter(), ledger.version()
     categorizer = workspace_categorizer(ledger, default_model(), body.threshold)
-    return from_dataclass(ApplyOut, categorize_ledger(ledger, categorizer, redo=body.redo))
+    report = categorize_ledger(ledger, categorizer, redo=body.redo)
+    personal = labels.personal_model(ledger) is not None
+    record_prediction(
+        ledger.session, ledger.workspace_id, "categorize/ledger", "categorizer",
+        f"{__version__}+personal" if personal else __version__,
+        input_payload={**body.model_dump(mode="json"), "ledger_version": version},
+        output=asdict(report), confidence=None,
+        latency_ms=(time.perf_counter() - started) * 1000.0,
+    )  # fmt: skip
+    return from_dataclass(ApplyOut, report)
 
 
 @router.get("/categorize/review")

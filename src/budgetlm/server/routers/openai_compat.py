@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator, Mapping
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
@@ -45,6 +46,8 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from budgetlm.errors import BudgetlmError, NotFoundError
+from budgetlm.ledger.repository import Ledger
+from budgetlm.server.audit import record_prediction, split_model_name
 from budgetlm.server.deps import AssistantDep, CallerDep, ConfigDep, LedgerDep, TodayDep
 from budgetlm.server.openai_schemas import (
     ChatCompletion,
@@ -147,7 +150,7 @@ router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
 _passthrough_lock = threading.Lock()
 
 
-def passthrough(request: Request, service: AssistantDep) -> Passthrough:
+async def passthrough(request: Request, service: AssistantDep) -> Passthrough:
     """The process' pass-through decoder (one, sharing the assistant's model)."""
     with _passthrough_lock:
         found: Passthrough | None = getattr(request.app.state, "openai_passthrough", None)
@@ -190,8 +193,10 @@ def chat_completions(
     if _assistant_mode(body):
         completion = _assistant_completion(body, ledger, today, config, service, decoder)
     else:
+        started = time.perf_counter()
         outcome = _passthrough_outcome(body, decoder, today)
         completion = _completion(outcome, service.model_name, body)
+        _audit_passthrough(ledger, body, outcome, service.model_name, started)
     if not body.stream:
         return JSONResponse(completion.model_dump(mode="json"))
     include_usage = body.stream_options is not None and body.stream_options.include_usage
@@ -258,6 +263,20 @@ def _passthrough_outcome(
     if wants_call:
         return decoder.call(messages, tools, today, logprobs=logprobs)
     return decoder.answer(messages, tools, today, max_tokens=body.token_cap, logprobs=logprobs)
+
+
+def _audit_passthrough(
+    ledger: Ledger, body: ChatCompletionRequest, outcome: Completion, model: str, started: float
+) -> None:
+    """The pass-through prediction's audit row: the request hashed, the call or text kept."""
+    name, version = split_model_name(model)
+    call = None if outcome.call is None else asdict(outcome.call)
+    record_prediction(
+        ledger.session, ledger.workspace_id, "v1/chat/completions", name, version,
+        input_payload=body.model_dump(mode="json", exclude_none=True),
+        output={"call": call, "text": outcome.text, "finish_reason": outcome.finish_reason},
+        confidence=None, latency_ms=(time.perf_counter() - started) * 1000.0,
+    )  # fmt: skip
 
 
 def _completion(outcome: Completion, model: str, body: ChatCompletionRequest) -> ChatCompletion:
