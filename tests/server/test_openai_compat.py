@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from fastapi import FastAPI
 from openai import OpenAI
 from sqlalchemy import select
 
@@ -58,6 +59,7 @@ class Running:
     keys: dict[str, str]
     groceries: str
     store: Store
+    app: FastAPI
 
     @contextmanager
     def client(self, workspace: str = "alice", key: str | None = None) -> Iterator[OpenAI]:
@@ -90,9 +92,10 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     # A generous model timeout: the first request loads the model, and on a busy machine a
     # fallback (answered without the model) would make the answers of two requests differ.
     config = ServerConfig(db_url=str(store.url), today=TODAY, model_timeout_seconds=120)
-    with uvicorn_running(create_app(config, store=store)) as url:
+    app = create_app(config, store=store)
+    with uvicorn_running(app) as url:
         total = spent.figures["total"]
-        yield Running(f"{url}/v1", keys, f"{total:,.2f}", store)
+        yield Running(f"{url}/v1", keys, f"{total:,.2f}", store, app)
     store.close()
 
 
@@ -191,7 +194,8 @@ def test_pass_through_calls_the_clients_tool_then_answers_its_result(
     [choice] = answer.choices
     assert choice.finish_reason in ("stop", "length") and isinstance(choice.message.content, str)
     assert not choice.message.tool_calls and answer.usage.completion_tokens <= 20
-    with running.store.session() as session:  # both predictions are audited
+    running.app.state.audit.flush()  # both predictions are audited
+    with running.store.session() as session:
         rows = session.scalars(
             select(AuditRecord).where(AuditRecord.endpoint == "v1/chat/completions")
         ).all()

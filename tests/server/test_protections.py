@@ -8,6 +8,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
@@ -25,7 +26,8 @@ from budgetlm.ledger.importing import import_statement
 from budgetlm.ledger.models import AuditRecord
 from budgetlm.ledger.records import ImportedTransaction, ParsedStatement
 from budgetlm.ledger.repository import Ledger
-from budgetlm.server.audit import canonical_json, input_hash
+from budgetlm.ledger.store import Store
+from budgetlm.server.audit import AuditLog, canonical_json, input_hash
 from budgetlm.server.breaker import CircuitBreaker
 from budgetlm.server.cache import CacheDep, ResponseCache
 from budgetlm.server.deps import LedgerDep
@@ -138,6 +140,7 @@ def _ask(served: Served, workspace_id: int, question: str) -> Reply:
 
 
 def _audit_rows(served: Served) -> list[AuditRecord]:
+    _app(served).state.audit.flush()  # rows are written in batches
     with served.store.session() as session:
         rows = list(session.scalars(select(AuditRecord).order_by(AuditRecord.id)))
         session.expunge_all()
@@ -262,6 +265,28 @@ def test_categorize_predictions_are_audited_with_the_input_hashed(served: Served
     assert applied.status_code == 200
     last = _audit_rows(served)[-1]
     assert last.endpoint == "categorize/ledger" and json.loads(last.output) == applied.json()
+
+
+def test_the_audit_log_writes_its_rows_soon_and_the_rest_when_closed(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'audit.db'}")
+    workspace = store.workspace_id("alice")
+    audit = AuditLog(store, flush_seconds=0.05)
+
+    def written() -> list[str]:
+        with store.session() as session:
+            return [row.output for row in session.scalars(select(AuditRecord))]
+
+    for i in range(3):
+        audit.record(workspace, "categorize", "categorizer", "1", {"i": i}, [i], 0.5, 1.0)
+    deadline = time.monotonic() + 5
+    while len(written()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert written() == ["[0]", "[1]", "[2]"]  # without a flush: within flush_seconds
+    audit.flush_seconds = 60.0
+    audit.record(workspace, "categorize", "categorizer", "1", {"i": 3}, [3], 0.5, 1.0)
+    audit.close()  # the server stops: nothing queued is lost
+    assert written() == ["[0]", "[1]", "[2]", "[3]"]
+    store.close()
 
 
 # --- Response cache ------------------------------------------------------------------------------

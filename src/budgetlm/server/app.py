@@ -18,6 +18,7 @@ from budgetlm import __version__
 from budgetlm.errors import BudgetlmError, InputError, NotFoundError
 from budgetlm.ledger.store import Store
 from budgetlm.server import logs
+from budgetlm.server.audit import AuditLog
 from budgetlm.server.cache import ResponseCache
 from budgetlm.server.config import ServerConfig
 from budgetlm.server.limits import BodyLimit
@@ -63,6 +64,7 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
         opened = store or Store(config.db_url)
         app.state.store = opened
         app.state.default_workspace_id = opened.workspace_id(config.default_workspace)
+        audit = app.state.audit = app.state.assistant.audit_log = AuditLog(opened)
         logs.install()  # again: uvicorn configures logging after create_app
         if config.load_model_at_start:
             app.state.assistant.warm_up(config.today or date.today())
@@ -70,6 +72,7 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
         try:
             yield
         finally:
+            audit.close()
             if store is None:
                 opened.close()
 

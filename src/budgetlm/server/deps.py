@@ -23,6 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.store import Store
+from budgetlm.server.audit import AuditLog
 from budgetlm.server.config import ServerConfig
 from budgetlm.server.keys import workspace_of
 from budgetlm.server.service import AssistantService
@@ -95,6 +96,12 @@ async def assistant(request: Request) -> AssistantService:
     return service
 
 
+async def audit_log(request: Request) -> AuditLog:
+    """Where the app's predictions are audited."""
+    found: AuditLog = request.app.state.audit
+    return found
+
+
 async def today(request: Request) -> date:
     """The server's today (fixed by its config, or read from the clock per request)."""
     fixed = _config(request).today
@@ -114,3 +121,4 @@ LedgerDep = Annotated[Ledger, Depends(ledger, scope="function")]
 TodayDep = Annotated[date, Depends(today)]
 ConfigDep = Annotated[ServerConfig, Depends(server_config)]
 AssistantDep = Annotated[AssistantService, Depends(assistant)]
+AuditDep = Annotated[AuditLog, Depends(audit_log)]

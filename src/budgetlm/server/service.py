@@ -28,8 +28,9 @@ budget status of the month), the answer starts with ``MODEL_UNAVAILABLE`` and th
 built once per workspace, ledger version and day and kept (``derived.DerivedCache``, the
 ``context_entries`` most recent), instead of read from the ledger on every question.
 
-**Audit.** Every ``ask`` adds an ``audit_records`` row in the ledger's session
-(``server.audit``): the input's hash, never the question.
+**Audit.** Every ``ask`` adds an ``audit_records`` row (``server.audit``): the input's hash,
+never the question. In the server it goes through the app's ``AuditLog`` (written in batches);
+a service used on its own (``audit_log`` None) adds it to the ledger's session.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from budgetlm.assistant.assistant import (
 )
 from budgetlm.assistant.backends.base import CallChoice, Message, last_question
 from budgetlm.assistant.tools import ToolCall, ToolResult, Vocabulary
-from budgetlm.server.audit import record_prediction, split_model_name
+from budgetlm.server.audit import AuditLog, record_prediction, split_model_name
 from budgetlm.server.breaker import CircuitBreaker
 from budgetlm.server.config import ServerConfig
 from budgetlm.server.derived import DerivedCache
@@ -136,6 +137,9 @@ class AssistantService:
         self._contexts: DerivedCache[ToolContext] = DerivedCache(config.context_entries)
         self.model_lock = threading.Lock()
         """Held by every use of the backend (a decoder is not thread-safe)."""
+        self.audit_log: AuditLog | None = None
+        """Where predictions are audited (the app sets it when it opens the ledger); None
+        adds each row to the asking ledger's session."""
 
     def warm_up(self, today: date) -> None:
         """Open the backend now, so the first question is not timed out by the model's load."""
@@ -272,11 +276,12 @@ class AssistantService:
             for key, value in reply.to_json().items()
             if key not in ("question", "results", "latency_ms", "model")
         }
-        record_prediction(
-            ledger.session, ledger.workspace_id, endpoint, model, version,
-            input_payload=audit_input(question, history, today), output=output,
-            confidence=None if fell_back else reply.confidence, latency_ms=latency_ms,
-        )  # fmt: skip
+        row = (ledger.workspace_id, endpoint, model, version, audit_input(question, history, today),
+               output, None if fell_back else reply.confidence, latency_ms)  # fmt: skip
+        if self.audit_log is not None:
+            self.audit_log.record(*row)
+        else:
+            record_prediction(ledger.session, *row)
 
 
 def audit_input(question: str, history: Sequence[Message], today: date) -> dict[str, object]:

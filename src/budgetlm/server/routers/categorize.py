@@ -24,8 +24,7 @@ from budgetlm.categorize.service import categorize_ledger, workspace_categorizer
 from budgetlm.errors import InputError
 from budgetlm.ledger import labels
 from budgetlm.ledger.repository import Ledger
-from budgetlm.server.audit import record_prediction
-from budgetlm.server.deps import ConfigDep, LedgerDep
+from budgetlm.server.deps import AuditDep, ConfigDep, LedgerDep
 from budgetlm.server.derived import DerivedCache
 from budgetlm.server.limits import MAX_PAGE
 from budgetlm.server.routers.ledger import transaction_rows
@@ -82,7 +81,7 @@ def categorizers(request: Request) -> CategorizerCache:
 
 @router.post("/categorize")
 def categorize(
-    body: CategorizeIn, ledger: LedgerDep, config: ConfigDep, request: Request
+    body: CategorizeIn, ledger: LedgerDep, config: ConfigDep, audit: AuditDep, request: Request
 ) -> CategorizeOut:
     """Categories for one transaction or a batch (at most the server's ``max_batch``), each
     with its confidence and the layer that decided; nothing is stored but the audit row."""
@@ -100,8 +99,8 @@ def categorize(
     ]
     texts = [t if t.payee else replace(t, payee=normalize_payee(t.description)) for t in texts]
     predictions = categorizer.categorize(texts)
-    record_prediction(
-        ledger.session, ledger.workspace_id, "categorize", "categorizer",
+    audit.record(
+        ledger.workspace_id, "categorize", "categorizer",
         f"{__version__}+personal" if personal else __version__,
         input_payload=body.model_dump(mode="json"),
         output=[{"category": p.category, "confidence": p.confidence, "source": p.source}
@@ -116,7 +115,7 @@ def categorize(
 
 
 @router.post("/categorize/ledger")
-def categorize_stored(body: ApplyIn, ledger: LedgerDep) -> ApplyOut:
+def categorize_stored(body: ApplyIn, ledger: LedgerDep, audit: AuditDep) -> ApplyOut:
     """Categorize the workspace's uncategorized transactions (``redo``: every one not set by
     a person), as ``budgetlm categorize`` does; the predictions are stored on the
     transactions, and the audit row counts them by layer."""
@@ -124,8 +123,8 @@ def categorize_stored(body: ApplyIn, ledger: LedgerDep) -> ApplyOut:
     categorizer = workspace_categorizer(ledger, default_model(), body.threshold)
     report = categorize_ledger(ledger, categorizer, redo=body.redo)
     personal = labels.personal_model(ledger) is not None
-    record_prediction(
-        ledger.session, ledger.workspace_id, "categorize/ledger", "categorizer",
+    audit.record(
+        ledger.workspace_id, "categorize/ledger", "categorizer",
         f"{__version__}+personal" if personal else __version__,
         input_payload={**body.model_dump(mode="json"), "ledger_version": version},
         output=asdict(report), confidence=None,

@@ -47,8 +47,15 @@ from starlette.exceptions import HTTPException
 
 from budgetlm.errors import BudgetlmError, NotFoundError
 from budgetlm.ledger.repository import Ledger
-from budgetlm.server.audit import record_prediction, split_model_name
-from budgetlm.server.deps import AssistantDep, CallerDep, ConfigDep, LedgerDep, TodayDep
+from budgetlm.server.audit import AuditLog, split_model_name
+from budgetlm.server.deps import (
+    AssistantDep,
+    AuditDep,
+    CallerDep,
+    ConfigDep,
+    LedgerDep,
+    TodayDep,
+)
 from budgetlm.server.openai_schemas import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -181,6 +188,7 @@ def chat_completions(
     config: ConfigDep,
     service: AssistantDep,
     decoder: PassthroughDep,
+    audit: AuditDep,
 ) -> JSONResponse | StreamingResponse:
     """A chat completion in assistant or pass-through mode (see the module docstring); the
     caller's key picks the ledger (``LedgerDep`` authenticates)."""
@@ -196,7 +204,7 @@ def chat_completions(
         started = time.perf_counter()
         outcome = _passthrough_outcome(body, decoder, today)
         completion = _completion(outcome, service.model_name, body)
-        _audit_passthrough(ledger, body, outcome, service.model_name, started)
+        _audit_passthrough(audit, ledger, body, outcome, service.model_name, started)
     if not body.stream:
         return JSONResponse(completion.model_dump(mode="json"))
     include_usage = body.stream_options is not None and body.stream_options.include_usage
@@ -266,13 +274,18 @@ def _passthrough_outcome(
 
 
 def _audit_passthrough(
-    ledger: Ledger, body: ChatCompletionRequest, outcome: Completion, model: str, started: float
+    audit: AuditLog,
+    ledger: Ledger,
+    body: ChatCompletionRequest,
+    outcome: Completion,
+    model: str,
+    started: float,
 ) -> None:
     """The pass-through prediction's audit row: the request hashed, the call or text kept."""
     name, version = split_model_name(model)
     call = None if outcome.call is None else asdict(outcome.call)
-    record_prediction(
-        ledger.session, ledger.workspace_id, "v1/chat/completions", name, version,
+    audit.record(
+        ledger.workspace_id, "v1/chat/completions", name, version,
         input_payload=body.model_dump(mode="json", exclude_none=True),
         output={"call": call, "text": outcome.text, "finish_reason": outcome.finish_reason},
         confidence=None, latency_ms=(time.perf_counter() - started) * 1000.0,
