@@ -1,0 +1,19 @@
+"""The coach: a reinforcement-learning policy that helps people save (issue 8).
+
+Simulated users and their environment (points 1 and 2):
+
+* ``profile``: a person's fixed money facts, derived once from a short synthetic history;
+* ``traits``: their hidden traits (following advice, fatigue, impulses, shocks, leaving);
+* ``draws``: every random number of an episode, drawn up front (common random numbers);
+* ``finances``: balances, debts, cuts and transfers, and the windowed health figures;
+* ``actions``: the coaching interventions and how likely each is followed;
+* ``simulator``: the person living month by month (``outcome``: what a month reports);
+* ``observation``: the versioned, bounded features the coach sees, from a ``FinancialState``;
+* ``reward``: the reward's terms, weights and why;
+* ``pools``: training and held-out people, apart by persona seed;
+* ``env``: ``CoachEnv``, the gymnasium environment;
+* ``plausibility``: checks that uncoached simulated people look like real households.
+
+Modules are imported directly (``from budgetlm.coach.env import CoachEnv``); this package
+imports nothing, so that using one part never loads gymnasium or the generator.
+"""
