@@ -12,6 +12,7 @@ from budgetlm.cli.assistant import ask, chat, lm_app
 from budgetlm.cli.bills import bills
 from budgetlm.cli.budgeting import budget_recommend, budget_status, health
 from budgetlm.cli.categorize import categorize_app, rules_app
+from budgetlm.cli.coach import coach_app
 from budgetlm.cli.common import close_stores, err_console
 from budgetlm.cli.dataset import dataset_app
 from budgetlm.cli.evaluate import eval_app
@@ -63,6 +64,7 @@ app.command()(finetune)
 app.add_typer(export_app, name="export")
 app.command()(serve)
 app.add_typer(keys_app, name="keys")
+app.add_typer(coach_app, name="coach")
 
 
 def main() -> None:

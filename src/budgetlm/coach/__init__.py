@@ -14,6 +14,14 @@ Simulated users and their environment (points 1 and 2):
 * ``env``: ``CoachEnv``, the gymnasium environment;
 * ``plausibility``: checks that uncoached simulated people look like real households.
 
+Coaches (point 3):
+
+* ``rollout``: the ``Policy`` protocol, the do-nothing baseline, episodes and ``evaluate``;
+* ``rules``: the rule-based coach and ``tune_rules``, its grid search on training people;
+* ``replay``: uniform and prioritized experience replay;
+* ``dqn``: deep Q-learning (``train_dqn``) and the greedy ``QPolicy``;
+* ``saved``: saving and loading coaches, refusing other observation or action versions.
+
 Modules are imported directly (``from budgetlm.coach.env import CoachEnv``); this package
 imports nothing, so that using one part never loads gymnasium or the generator.
 """

@@ -69,3 +69,17 @@ def check_disjoint(pools: Iterable[PersonPool]) -> None:
                     f"persona seed {seed} is in pools {seen[seed]!r} and {pool.name!r}"
                 )
             seen[seed] = pool.name
+
+
+def require_training(pool: PersonPool) -> None:
+    """Raise ``ValueError`` unless every person in ``pool`` has a training persona seed.
+
+    Everything that learns or tunes from simulated people (``dqn.train_dqn``,
+    ``rules.tune_rules``) calls this first, so held-out people cannot leak into training.
+    """
+    leaked = [seed for seed in pool.seeds if seed not in TRAIN_SEEDS]
+    if leaked:
+        raise ValueError(
+            f"pool {pool.name!r} has {len(leaked)} persona seed(s) outside the training range "
+            f"(first: {leaked[0]}); train and tune on training people only"
+        )

@@ -1,0 +1,130 @@
+"""``budgetlm coach``: train the RL coach (or tune the rule-based one) and evaluate coaches.
+
+Training and tuning see training people only; ``evaluate`` scores on held-out people. numpy,
+torch and gymnasium are imported inside the commands, so ``budgetlm`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from budgetlm.cli.common import JsonOption, console, emit, print_table
+from budgetlm.errors import InputError
+
+coach_app = typer.Typer(
+    help="The savings coach: train, tune and evaluate (simulated people).", no_args_is_help=True
+)
+
+
+@coach_app.command("train")
+def coach_train(
+    out: Annotated[Path, typer.Option("--out", help="Directory to save the coach in.")],
+    method: Annotated[
+        str, typer.Option(help="dqn (deep Q-learning) or rules (grid-tune the rule-based coach).")
+    ] = "dqn",
+    steps: Annotated[
+        int | None,
+        typer.Option(min=1, help="Environment steps (months); rules spend them on the grid."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of everything random in training.")] = 0,
+    people: Annotated[int, typer.Option(min=1, help="Training people to draw from.")] = 500,
+    prioritized: Annotated[bool, typer.Option(help="DQN: prioritized replay.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Train a coach on training people and save it (with its learning curve) in OUT."""
+    from budgetlm.coach.dqn import DQNConfig, TrainingHistory, train_dqn
+    from budgetlm.coach.env import EnvConfig
+    from budgetlm.coach.pools import train_pool
+    from budgetlm.coach.rules import (
+        DEFAULT_GRID,
+        RulePolicy,
+        episodes_for_budget,
+        grid_size,
+        tune_rules,
+    )
+    from budgetlm.coach.saved import save_coach
+
+    if method not in ("dqn", "rules"):
+        raise InputError(f"unknown method {method!r}; use dqn or rules", field="--method")
+    env_config, pool = EnvConfig(), train_pool(people)
+    budget = steps if steps is not None else DQNConfig().total_steps
+    summary: dict[str, Any] = {"method": method, "seed": seed, "people": people, "out": str(out)}
+    if method == "dqn":
+        config = DQNConfig(total_steps=budget, seed=seed, prioritized=prioritized)
+        # a short run still learns: explore purely for at most a quarter of it
+        config = replace(config, learning_starts=min(config.learning_starts, budget // 4))
+
+        def report(step: int, history: TrainingHistory) -> None:
+            if not as_json:
+                console.print(f"step {step:,}: mean return {history.recent_return():.3f}")
+
+        policy, history = train_dqn(config, env_config, pool, progress=report)
+        summary |= {
+            "steps": history.steps,
+            "episodes": len(history.episode_returns),
+            "seconds": round(history.seconds, 2),
+            "steps_per_second": round(history.steps_per_second, 1),
+            "recent_return": history.recent_return(),
+        }
+        curve = asdict(history)
+        save_coach(policy, out, env_config=env_config, extra={"training": summary})
+    else:
+        per_config = episodes_for_budget(budget, grid_size(DEFAULT_GRID), env_config.months)
+        tuning = tune_rules(pool, per_config, seed, env_config=env_config)
+        summary |= {
+            "steps": tuning.steps,
+            "episodes": tuning.episodes,
+            "grid_size": len(tuning.scores),
+            "best": asdict(tuning.best),
+            "best_train_return": max(score for _, score in tuning.scores),
+        }
+        curve = tuning.as_dict()
+        save_coach(RulePolicy(tuning.best), out, env_config=env_config, extra={"training": summary})
+    (out / "history.json").write_text(json.dumps(curve) + "\n")
+    emit(as_json, summary, lambda: print_table(
+        "Coach training", ["field", "value"], [(k, v) for k, v in summary.items()]
+    ))  # fmt: skip
+
+
+@coach_app.command("evaluate")
+def coach_evaluate(
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Directory of a coach saved by `coach train`.")
+    ] = None,
+    method: Annotated[
+        str | None,
+        typer.Option(help="Evaluate a built-in coach instead: rules (untuned) or none."),
+    ] = None,
+    episodes: Annotated[int, typer.Option(min=1, help="Held-out people, one episode each.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the first episode.")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Score a coach on held-out people: mean return and what happened to their money."""
+    from budgetlm.coach.pools import heldout_pool
+    from budgetlm.coach.rollout import DoNothing, Policy, evaluate
+    from budgetlm.coach.rules import RulePolicy
+    from budgetlm.coach.saved import load_coach
+
+    if (policy is None) == (method is None):
+        raise InputError("give exactly one of --policy DIR and --method rules|none")
+    coach: Policy
+    if policy is not None:
+        coach, name = load_coach(policy), str(policy)
+    elif method == "rules":
+        coach, name = RulePolicy(), "rules (untuned)"
+    elif method == "none":
+        coach, name = DoNothing(), "none"
+    else:
+        raise InputError(f"unknown method {method!r}; use rules or none", field="--method")
+    result = evaluate(coach, heldout_pool(episodes), seed=seed).as_dict()
+    data = {"coach": name, "pool": "heldout", "seed": seed, **result}
+    emit(as_json, data, lambda: print_table(
+        f"Coach {name} on {episodes} held-out people", ["measure", "value"],
+        [(k, f"{v:.4f}" if isinstance(v, float) else v) for k, v in result.items()],
+        right=["value"],
+    ))  # fmt: skip
