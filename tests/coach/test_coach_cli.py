@@ -50,3 +50,14 @@ def test_evaluate_refuses_a_coach_for_other_observations(tmp_path: Path) -> None
     result = CliRunner().invoke(app, ["coach", "evaluate", "--policy", str(out)])
     assert isinstance(result.exception, CoachVersionError)
     assert "coach-obs/0" in str(result.exception) and "coach-obs/1" in str(result.exception)
+
+
+def test_train_then_evaluate_a_ppo_coach(tmp_path: Path) -> None:
+    out = tmp_path / "ppo"
+    trained = invoke("train", "--method", "ppo", "--steps", "128", "--people", "4",
+                     "--out", str(out))  # fmt: skip
+    assert trained["steps"] == 128 and trained["episodes"] == 5
+    assert json.loads((out / "coach.json").read_text())["method"] == "ppo"
+    assert (out / "actor.safetensors").is_file() and (out / "history.json").is_file()
+    scored = invoke("evaluate", "--policy", str(out), "--episodes", "3")
+    assert scored["episodes"] == 3 and isinstance(scored["mean_return"], float)

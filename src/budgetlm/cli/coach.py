@@ -25,7 +25,10 @@ coach_app = typer.Typer(
 def coach_train(
     out: Annotated[Path, typer.Option("--out", help="Directory to save the coach in.")],
     method: Annotated[
-        str, typer.Option(help="dqn (deep Q-learning) or rules (grid-tune the rule-based coach).")
+        str,
+        typer.Option(
+            help="dqn (deep Q-learning), ppo (stable-baselines3) or rules (grid-tune the rules)."
+        ),
     ] = "dqn",
     steps: Annotated[
         int | None,
@@ -49,12 +52,25 @@ def coach_train(
     )
     from budgetlm.coach.saved import save_coach
 
-    if method not in ("dqn", "rules"):
-        raise InputError(f"unknown method {method!r}; use dqn or rules", field="--method")
+    if method not in ("dqn", "ppo", "rules"):
+        raise InputError(f"unknown method {method!r}; use dqn, ppo or rules", field="--method")
     env_config, pool = EnvConfig(), train_pool(people)
     budget = steps if steps is not None else DQNConfig().total_steps
     summary: dict[str, Any] = {"method": method, "seed": seed, "people": people, "out": str(out)}
-    if method == "dqn":
+    if method == "ppo":
+        from budgetlm.coach.ppo import PPOConfig, train_ppo
+
+        ppo, ppo_history = train_ppo(PPOConfig(seed=seed).with_budget(budget), env_config, pool)
+        summary |= {
+            "steps": ppo_history.steps,
+            "episodes": len(ppo_history.episode_returns),
+            "seconds": round(ppo_history.seconds, 2),
+            "steps_per_second": round(ppo_history.steps_per_second, 1),
+            "recent_return": ppo_history.recent_return(),
+        }
+        curve = asdict(ppo_history)
+        save_coach(ppo, out, env_config=env_config, extra={"training": summary})
+    elif method == "dqn":
         config = DQNConfig(total_steps=budget, seed=seed, prioritized=prioritized)
         # a short run still learns: explore purely for at most a quarter of it
         config = replace(config, learning_starts=min(config.learning_starts, budget // 4))
@@ -127,4 +143,39 @@ def coach_evaluate(
         f"Coach {name} on {episodes} held-out people", ["measure", "value"],
         [(k, f"{v:.4f}" if isinstance(v, float) else v) for k, v in result.items()],
         right=["value"],
+    ))  # fmt: skip
+
+
+@coach_app.command("compare")
+def coach_compare(
+    out: Annotated[Path, typer.Option("--out", help="Directory for results and the report.")],
+    seeds: Annotated[int, typer.Option(min=1, help="Training seeds per learned method.")] = 10,
+    steps: Annotated[
+        int | None, typer.Option(min=1, help="Environment steps per training run (and rules).")
+    ] = None,
+    people: Annotated[int, typer.Option(min=1, help="Training people to draw from.")] = 500,
+    episodes: Annotated[
+        int, typer.Option(min=2, help="Held-out people every coach meets, one episode each.")
+    ] = 1_000,
+    jobs: Annotated[int, typer.Option(min=1, help="Processes training seeds in parallel.")] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """Train DQN and PPO per seed, tune the rules, and compare all on the same held-out people.
+
+    Writes results.json, outcomes.npz, report.md and learning_curves.png to OUT.
+    """
+    from budgetlm.coach.experiment import ExperimentConfig, run_experiment
+
+    defaults = ExperimentConfig()
+    config = ExperimentConfig(seeds=seeds, steps=steps or defaults.steps, people=people,
+                              episodes=episodes, jobs=jobs)  # fmt: skip
+
+    def progress(message: str) -> None:
+        if not as_json:
+            console.print(message)
+
+    results = run_experiment(config, out, progress)
+    summary = {"out": str(out), "seconds": results["seconds"], "verdicts": results["verdicts"]}
+    emit(as_json, summary, lambda: print_table(
+        "Coach comparison (episode return)", ["verdict"], [(v,) for v in results["verdicts"]]
     ))  # fmt: skip

@@ -20,7 +20,15 @@ Coaches (point 3):
 * ``rules``: the rule-based coach and ``tune_rules``, its grid search on training people;
 * ``replay``: uniform and prioritized experience replay;
 * ``dqn``: deep Q-learning (``train_dqn``) and the greedy ``QPolicy``;
+* ``ppo``: the actor-critic comparison, PPO from stable-baselines3 (``train_ppo``, ``PPOPolicy``);
 * ``saved``: saving and loading coaches, refusing other observation or action versions.
+
+Honest evaluation (point 4):
+
+* ``evaluation``: paired differences against the rules, hierarchical bootstrap intervals,
+  P(improvement) and verdicts (pure statistics);
+* ``experiment``: seeds x methods trained, rules tuned, everyone on the same held-out people;
+  ``results.json``, ``report.md`` and ``learning_curves.png`` (``budgetlm coach compare``).
 
 Modules are imported directly (``from budgetlm.coach.env import CoachEnv``); this package
 imports nothing, so that using one part never loads gymnasium or the generator.

@@ -1,10 +1,11 @@
 """Running a coach through episodes and summarising what happened to the people it coached.
 
 A coach is anything with ``act(observation) -> action index`` (``Policy``): the DQN's greedy
-policy, the rule-based coach, or ``DoNothing``, the baseline every coach must beat. ``evaluate``
-meets each person of a pool once, with episode seeds fixed by ``seed``, so two coaches evaluated
-with the same pool and seed meet the same people with the same luck (common random numbers) and
-their differences are paired.
+policy, the rule-based coach, or ``DoNothing``, the baseline every coach must beat.
+``person_outcomes`` meets each person of a pool once, with episode seeds fixed by ``seed``, so
+two coaches evaluated with the same pool and seed meet the same people with the same luck
+(common random numbers) and their differences are paired, person by person (``evaluation``
+compares them); ``evaluate`` reports their means.
 """
 
 from __future__ import annotations
@@ -87,6 +88,60 @@ def run_episode(
     return total, info, env.simulator.profile.income
 
 
+OUTCOMES = (
+    "return", "saved_months", "savings_rate", "debt_paid_months", "goal_attained", "disengaged",
+    "interventions",
+)  # fmt: skip
+"""What ``person_outcomes`` reports for each person (see ``Evaluation`` for their meaning)."""
+
+
+def person_outcomes(
+    policy: Policy,
+    pool: PersonPool,
+    episodes: int | None = None,
+    seed: int = 0,
+    env_config: EnvConfig | None = None,
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Each person's outcomes, one array of length ``episodes`` per name in ``OUTCOMES``.
+
+    Episode ``i`` coaches ``pool.seeds[i % len(pool)]`` with seed ``seed + i``, so two coaches
+    given the same pool and seed meet the same people with the same luck, person by person.
+    Arguments as for ``evaluate``.
+    """
+    env = CoachEnv(pool, env_config)
+    count = len(pool) if episodes is None else episodes
+    rows: dict[str, list[float]] = {name: [] for name in OUTCOMES}
+    for i in range(count):
+        total, info, income = run_episode(env, policy, seed + i, pool.seeds[i % len(pool)])
+        unit = max(income, 1.0)
+        rows["return"].append(total)
+        rows["saved_months"].append(info["saved"] / unit)
+        rows["savings_rate"].append(info["savings_rate"])
+        rows["debt_paid_months"].append(info["debt_paid"] / unit)
+        rows["goal_attained"].append(float(info["goal_attained"]))
+        rows["disengaged"].append(float(info["disengaged"]))
+        rows["interventions"].append(float(info["nudges"]))
+    return {name: np.asarray(values, dtype=np.float64) for name, values in rows.items()}
+
+
+def summarise(outcomes: dict[str, npt.NDArray[np.float64]]) -> Evaluation:
+    """The ``Evaluation`` (means) of ``person_outcomes``' arrays."""
+    returns = outcomes["return"]
+    count = len(returns)
+    spread = float(np.std(returns, ddof=1)) if count > 1 else 0.0
+    return Evaluation(
+        episodes=count,
+        mean_return=float(np.mean(returns)),
+        return_stderr=spread / math.sqrt(count),
+        savings_rate=float(np.mean(outcomes["savings_rate"])),
+        saved_months=float(np.mean(outcomes["saved_months"])),
+        debt_paid_months=float(np.mean(outcomes["debt_paid_months"])),
+        goal_attained=float(np.mean(outcomes["goal_attained"])),
+        disengaged=float(np.mean(outcomes["disengaged"])),
+        interventions=float(np.mean(outcomes["interventions"])),
+    )
+
+
 def evaluate(
     policy: Policy,
     pool: PersonPool,
@@ -103,28 +158,4 @@ def evaluate(
         seed: Seed of the first episode.
         env_config: The environment's settings.
     """
-    env = CoachEnv(pool, env_config)
-    count = len(pool) if episodes is None else episodes
-    returns, saved, paid, rates, goals, left, nudges = [], [], [], [], [], [], []
-    for i in range(count):
-        total, info, income = run_episode(env, policy, seed + i, pool.seeds[i % len(pool)])
-        unit = max(income, 1.0)
-        returns.append(total)
-        saved.append(info["saved"] / unit)
-        paid.append(info["debt_paid"] / unit)
-        rates.append(info["savings_rate"])
-        goals.append(float(info["goal_attained"]))
-        left.append(float(info["disengaged"]))
-        nudges.append(float(info["nudges"]))
-    spread = float(np.std(returns, ddof=1)) if count > 1 else 0.0
-    return Evaluation(
-        episodes=count,
-        mean_return=float(np.mean(returns)),
-        return_stderr=spread / math.sqrt(count),
-        savings_rate=float(np.mean(rates)),
-        saved_months=float(np.mean(saved)),
-        debt_paid_months=float(np.mean(paid)),
-        goal_attained=float(np.mean(goals)),
-        disengaged=float(np.mean(left)),
-        interventions=float(np.mean(nudges)),
-    )
+    return summarise(person_outcomes(policy, pool, episodes, seed, env_config))
