@@ -90,7 +90,7 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
     logs.install()
     metrics = app.state.metrics = ServerMetrics()
     app.state.rate_limiter = RateLimiter(config.rate_limit_per_minute)
-    app.state.cache = ResponseCache(config.cache_entries, metrics)
+    app.state.cache = ResponseCache(config.cache_entries, metrics, max_bytes=config.cache_bytes)
     app.state.assistant = AssistantService(config, metrics)
     app.state.categorizers = categorize.CategorizerCache()
     app.include_router(metrics_router)

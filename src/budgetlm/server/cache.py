@@ -4,7 +4,7 @@ A key is the workspace, method, path, query parameters (sorted), the request's J
 the workspace's ``ledger_version``. Every write bumps that version, so a write makes the old
 entries unreachable without anyone invalidating them; they age out of the LRU order. The cache
 holds at most ``ServerConfig.cache_entries`` responses, and responses that keep at most
-``DEFAULT_MAX_BYTES`` (16 MiB) alive, as ``retained_bytes`` counts them. A count alone did not
+``DEFAULT_MAX_BYTES`` (8 MiB) alive, as ``retained_bytes`` counts them. A count alone did not
 bound the memory, for responses differ a hundredfold: an ``/ask`` answer counts about 8 KB, a
 366-day forecast 0.66 MB, so 2,048 forecasts (one per ``days``/``threshold`` asked) would have
 held over 1.3 GB.
@@ -62,9 +62,9 @@ from budgetlm.server.metrics import ServerMetrics
 
 T = TypeVar("T")
 
-DEFAULT_MAX_BYTES = 16 * 2**20
-"""The cache's memory budget: about 2,000 ``/ask`` answers (as many as ``cache_entries``
-allows) or 24 year-long forecasts."""
+DEFAULT_MAX_BYTES = 8 * 2**20
+"""The cache's memory budget: about 1,000 ``/ask`` answers, 70 two-month forecasts or 12
+year-long ones; about 1% of a server's memory with the micro model."""
 _NOT_FOLLOWED = (type, ModuleType, FunctionType, BuiltinFunctionType, MethodType)
 """Shared by every response, never held by one."""
 _LEAVES = (str, bytes, int, float, complex, bool, Decimal, date)

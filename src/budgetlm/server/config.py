@@ -51,7 +51,10 @@ class ServerConfig:
     """Open the model when the server starts (``budgetlm serve`` does), instead of on the first
     question, whose load would otherwise count against ``model_timeout_seconds``."""
     cache_entries: int = 2_048
-    """Responses kept in the cache (keyed by request and ledger version)."""
+    """Most responses kept in the cache (keyed by request and ledger version)."""
+    cache_bytes: int = 8 * 2**20
+    """Most memory the cached responses may keep alive (a year's forecast is ~0.8 MB, an
+    answer ~5 KB); the least recently used go first when either limit is reached."""
     context_entries: int = 8
     """Assistant contexts kept (one per workspace, ledger version and day; each holds the
     workspace's history, a few MB for a busy household)."""

@@ -2,13 +2,14 @@
 
 The service runs each model call off the request's thread so that the request can stop waiting
 after ``model_timeout_seconds`` (``service.AssistantService``). Starting a new thread for every
-call made the server's memory grow without bound under load: glibc gives each new thread one of
-its malloc arenas (up to eight per core), and while the previous call's thread had not yet
-exited, the next call's thread got a different arena, so the model's allocations (KV caches,
-activations, compiled grammars) were spread over all of them, each keeping its freed memory.
-With 16 clients asking new questions RSS grew by about 60 KB per question (``benchmarks/
-server_bench.py``'s soak; glibc's in-use bytes stayed flat while its free bytes grew). One
-thread that lives as long as the process keeps them in one arena, reused call after call.
+call made the server's memory grow under load: glibc gives a new thread an idle malloc arena
+if there is one and otherwise shares one of the request threads' (up to eight arenas per core),
+so with requests queueing on the model the calls' threads landed in every arena, and each arena
+kept the freed memory of the model's large, variously sized allocations (prefill activations,
+attention scores, grammars). With 16 clients asking new questions RSS grew by about 60 KB per
+question while glibc's in-use bytes stayed flat (``benchmarks/server_bench.py``'s soak: +30
+MB/min). One thread that lives as long as the process keeps those allocations in one arena,
+reused call after call.
 
 The thread is a daemon, as the per-call threads were: a call that never returns (a hung remote
 model) must not keep the process from exiting. It starts on the first ``submit``.

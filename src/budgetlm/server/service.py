@@ -39,7 +39,6 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import TYPE_CHECKING
@@ -58,6 +57,7 @@ from budgetlm.server.audit import AuditLog, record_prediction, split_model_name
 from budgetlm.server.breaker import CircuitBreaker
 from budgetlm.server.config import ServerConfig
 from budgetlm.server.derived import DerivedCache
+from budgetlm.server.model_thread import ModelThread
 
 if TYPE_CHECKING:
     from budgetlm.assistant.backends.base import Backend
@@ -137,6 +137,8 @@ class AssistantService:
         self._contexts: DerivedCache[ToolContext] = DerivedCache(config.context_entries)
         self.model_lock = threading.Lock()
         """Held by every use of the backend (a decoder is not thread-safe)."""
+        self._model_thread = ModelThread()
+        """Runs every model call: one thread for the process, not one per call."""
         self.audit_log: AuditLog | None = None
         """Where predictions are audited (the app sets it when it opens the ledger); None
         adds each row to the asking ledger's session."""
@@ -208,21 +210,21 @@ class AssistantService:
             return "busy"
         # The worker extends a copy, so a late call cannot touch the caller's conversation.
         private = Conversation(list(conversation.messages)) if conversation is not None else None
-        outcome: Future[Reply] = Future()
 
-        def work() -> None:
+        def work() -> Reply:
             began = time.perf_counter()
             try:
                 assistant = Assistant(self.backend(today), context, self._settings())
-                outcome.set_result(assistant.ask(question, private))
+                reply = assistant.ask(question, private)
                 self._observe("ok", began)
-            except Exception as error:  # any backend failure means: answer without it
-                outcome.set_exception(error)
+                return reply
+            except Exception:  # any backend failure means: answer without it
                 self._observe("error", began)
+                raise
             finally:
                 self.model_lock.release()
 
-        threading.Thread(target=work, name="budgetlm-model", daemon=True).start()
+        outcome = self._model_thread.submit(work)
         try:
             reply = outcome.result(timeout=max(0.0, deadline - time.perf_counter()))
         except TimeoutError:
