@@ -27,7 +27,7 @@ from budgetlm.ledger.models import AuditRecord
 from budgetlm.ledger.records import ImportedTransaction, ParsedStatement
 from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.store import Store
-from budgetlm.server.audit import AuditLog, canonical_json, input_hash
+from budgetlm.server.audit import AuditLog, Prediction, canonical_json, input_hash
 from budgetlm.server.breaker import CircuitBreaker
 from budgetlm.server.cache import CacheDep, ResponseCache
 from budgetlm.server.deps import LedgerDep
@@ -277,13 +277,15 @@ def test_the_audit_log_writes_its_rows_soon_and_the_rest_when_closed(tmp_path: P
             return [row.output for row in session.scalars(select(AuditRecord))]
 
     for i in range(3):
-        audit.record(workspace, "categorize", "categorizer", "1", {"i": i}, [i], 0.5, 1.0)
+        audit.record(
+            Prediction(workspace, "categorize", "categorizer", "1", {"i": i}, [i], 0.5, 1.0)
+        )
     deadline = time.monotonic() + 5
     while len(written()) < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert written() == ["[0]", "[1]", "[2]"]  # without a flush: within flush_seconds
     audit.flush_seconds = 60.0
-    audit.record(workspace, "categorize", "categorizer", "1", {"i": 3}, [3], 0.5, 1.0)
+    audit.record(Prediction(workspace, "categorize", "categorizer", "1", {"i": 3}, [3], 0.5, 1.0))
     audit.close()  # the server stops: nothing queued is lost
     assert written() == ["[0]", "[1]", "[2]", "[3]"]
     store.close()

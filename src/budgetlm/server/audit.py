@@ -27,6 +27,7 @@ import logging
 import queue
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -74,64 +75,47 @@ def split_model_name(name: str) -> tuple[str, str]:
     return name, UNVERSIONED
 
 
-def record_prediction(
-    session: Session,
-    workspace_id: int,
-    endpoint: str,
-    model: str,
-    model_version: str,
-    input_payload: object,
-    output: object,
-    confidence: float | None,
-    latency_ms: float,
-) -> AuditRecord:
-    """Add the audit row of one prediction to ``session`` (committed with it).
+@dataclass(frozen=True)
+class Prediction:
+    """One prediction to audit."""
 
-    Args:
-        session: The request's session.
-        workspace_id: The caller's workspace.
-        endpoint: What was predicted (``"ask"``, ``"categorize"``, ``"chat.completions"``).
-        model: The model's name (``split_model_name`` splits a backend's ``name``).
-        model_version: Its version.
-        input_payload: The prediction's input as JSON values; only its hash is stored.
-        output: The prediction as JSON values, stored as canonical JSON.
-        confidence: The model's confidence, if it reports one.
-        latency_ms: Wall time of the prediction.
+    workspace_id: int
+    """The caller's workspace."""
+    endpoint: str
+    """What was predicted (``"ask"``, ``"categorize"``, ``"v1/chat/completions"``)."""
+    model: str
+    """The model's name (``split_model_name`` splits a backend's ``name``)."""
+    model_version: str
+    """Its version."""
+    input_payload: object
+    """The prediction's input as JSON values; only its hash is stored."""
+    output: object
+    """The prediction as JSON values, stored as canonical JSON."""
+    confidence: float | None
+    """The model's confidence, if it reports one."""
+    latency_ms: float
+    """Wall time of the prediction."""
 
-    Returns:
-        The added (not yet flushed) row.
-    """
-    row = audit_row(
-        workspace_id, endpoint, model, model_version, input_payload, output, confidence,
-        latency_ms,
-    )  # fmt: skip
+    def row(self) -> AuditRecord:
+        """The (unsaved) audit row, stamped now."""
+        return AuditRecord(
+            workspace_id=self.workspace_id,
+            created_at=datetime.now(UTC).replace(tzinfo=None),
+            endpoint=self.endpoint,
+            model=self.model,
+            model_version=self.model_version,
+            input_hash=input_hash(self.input_payload),
+            output=canonical_json(self.output),
+            confidence=self.confidence,
+            latency_ms=self.latency_ms,
+        )
+
+
+def record_prediction(session: Session, prediction: Prediction) -> AuditRecord:
+    """Add the audit row of ``prediction`` to ``session`` (committed with it); returns it."""
+    row = prediction.row()
     session.add(row)
     return row
-
-
-def audit_row(
-    workspace_id: int,
-    endpoint: str,
-    model: str,
-    model_version: str,
-    input_payload: object,
-    output: object,
-    confidence: float | None,
-    latency_ms: float,
-) -> AuditRecord:
-    """The (unsaved) audit row of one prediction, stamped now; arguments as for
-    :func:`record_prediction`."""
-    return AuditRecord(
-        workspace_id=workspace_id,
-        created_at=datetime.now(UTC).replace(tzinfo=None),
-        endpoint=endpoint,
-        model=model,
-        model_version=model_version,
-        input_hash=input_hash(input_payload),
-        output=canonical_json(output),
-        confidence=confidence,
-        latency_ms=latency_ms,
-    )
 
 
 class AuditLog:
@@ -149,22 +133,9 @@ class AuditLog:
         self._thread = threading.Thread(target=self._run, name="budgetlm-audit", daemon=True)
         self._thread.start()
 
-    def record(
-        self,
-        workspace_id: int,
-        endpoint: str,
-        model: str,
-        model_version: str,
-        input_payload: object,
-        output: object,
-        confidence: float | None,
-        latency_ms: float,
-    ) -> None:
-        """Queue the audit row of one prediction (arguments as for :func:`record_prediction`);
-        it is written within ``flush_seconds``."""
-        row = audit_row(workspace_id, endpoint, model, model_version, input_payload, output,
-                        confidence, latency_ms)  # fmt: skip
-        self._queue.put(row)
+    def record(self, prediction: Prediction) -> None:
+        """Queue the audit row of ``prediction``; it is written within ``flush_seconds``."""
+        self._queue.put(prediction.row())
 
     def flush(self) -> None:
         """Return once every row queued before the call is written."""

@@ -53,7 +53,7 @@ from budgetlm.assistant.assistant import (
 )
 from budgetlm.assistant.backends.base import CallChoice, Message, last_question
 from budgetlm.assistant.tools import ToolCall, ToolResult, Vocabulary
-from budgetlm.server.audit import AuditLog, record_prediction, split_model_name
+from budgetlm.server.audit import AuditLog, Prediction, record_prediction, split_model_name
 from budgetlm.server.breaker import CircuitBreaker
 from budgetlm.server.config import ServerConfig
 from budgetlm.server.derived import DerivedCache
@@ -278,12 +278,14 @@ class AssistantService:
             for key, value in reply.to_json().items()
             if key not in ("question", "results", "latency_ms", "model")
         }
-        row = (ledger.workspace_id, endpoint, model, version, audit_input(question, history, today),
-               output, None if fell_back else reply.confidence, latency_ms)  # fmt: skip
+        prediction = Prediction(
+            ledger.workspace_id, endpoint, model, version, audit_input(question, history, today),
+            output, None if fell_back else reply.confidence, latency_ms,
+        )  # fmt: skip
         if self.audit_log is not None:
-            self.audit_log.record(*row)
+            self.audit_log.record(prediction)
         else:
-            record_prediction(ledger.session, *row)
+            record_prediction(ledger.session, prediction)
 
 
 def audit_input(question: str, history: Sequence[Message], today: date) -> dict[str, object]:

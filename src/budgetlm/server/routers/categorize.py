@@ -24,6 +24,7 @@ from budgetlm.categorize.service import categorize_ledger, workspace_categorizer
 from budgetlm.errors import InputError
 from budgetlm.ledger import labels
 from budgetlm.ledger.repository import Ledger
+from budgetlm.server.audit import Prediction
 from budgetlm.server.deps import AuditDep, ConfigDep, LedgerDep
 from budgetlm.server.derived import DerivedCache
 from budgetlm.server.limits import MAX_PAGE
@@ -99,7 +100,7 @@ def categorize(
     ]
     texts = [t if t.payee else replace(t, payee=normalize_payee(t.description)) for t in texts]
     predictions = categorizer.categorize(texts)
-    audit.record(
+    audit.record(Prediction(
         ledger.workspace_id, "categorize", "categorizer",
         f"{__version__}+personal" if personal else __version__,
         input_payload=body.model_dump(mode="json"),
@@ -107,7 +108,7 @@ def categorize(
                 for p in predictions],
         confidence=min(p.confidence for p in predictions) if predictions else None,
         latency_ms=(time.perf_counter() - started) * 1000.0,
-    )  # fmt: skip
+    ))  # fmt: skip
     return CategorizeOut(
         predictions=[from_dataclass(PredictionOut, p) for p in predictions],
         model="personal, then default" if personal else "default",
@@ -123,13 +124,13 @@ def categorize_stored(body: ApplyIn, ledger: LedgerDep, audit: AuditDep) -> Appl
     categorizer = workspace_categorizer(ledger, default_model(), body.threshold)
     report = categorize_ledger(ledger, categorizer, redo=body.redo)
     personal = labels.personal_model(ledger) is not None
-    audit.record(
+    audit.record(Prediction(
         ledger.workspace_id, "categorize/ledger", "categorizer",
         f"{__version__}+personal" if personal else __version__,
         input_payload={**body.model_dump(mode="json"), "ledger_version": version},
         output=asdict(report), confidence=None,
         latency_ms=(time.perf_counter() - started) * 1000.0,
-    )  # fmt: skip
+    ))  # fmt: skip
     return from_dataclass(ApplyOut, report)
 
 

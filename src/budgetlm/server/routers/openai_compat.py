@@ -47,7 +47,7 @@ from starlette.exceptions import HTTPException
 
 from budgetlm.errors import BudgetlmError, NotFoundError
 from budgetlm.ledger.repository import Ledger
-from budgetlm.server.audit import AuditLog, split_model_name
+from budgetlm.server.audit import AuditLog, Prediction, split_model_name
 from budgetlm.server.deps import (
     AssistantDep,
     AuditDep,
@@ -284,12 +284,12 @@ def _audit_passthrough(
     """The pass-through prediction's audit row: the request hashed, the call or text kept."""
     name, version = split_model_name(model)
     call = None if outcome.call is None else asdict(outcome.call)
-    audit.record(
+    audit.record(Prediction(
         ledger.workspace_id, "v1/chat/completions", name, version,
         input_payload=body.model_dump(mode="json", exclude_none=True),
         output={"call": call, "text": outcome.text, "finish_reason": outcome.finish_reason},
         confidence=None, latency_ms=(time.perf_counter() - started) * 1000.0,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def _completion(outcome: Completion, model: str, body: ChatCompletionRequest) -> ChatCompletion:
