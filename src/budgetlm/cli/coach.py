@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from budgetlm.cli.common import JsonOption, console, emit, print_table
 from budgetlm.errors import InputError
+
+if TYPE_CHECKING:
+    from budgetlm.coach.dqn import TrainingHistory
 
 coach_app = typer.Typer(
     help="The savings coach: train, tune and evaluate (simulated people).", no_args_is_help=True
@@ -40,7 +43,7 @@ def coach_train(
     as_json: JsonOption = False,
 ) -> None:
     """Train a coach on training people and save it (with its learning curve) in OUT."""
-    from budgetlm.coach.dqn import DQNConfig, TrainingHistory, train_dqn
+    from budgetlm.coach.dqn import DQNConfig, train_dqn
     from budgetlm.coach.env import EnvConfig
     from budgetlm.coach.pools import train_pool
     from budgetlm.coach.rules import (
@@ -61,13 +64,7 @@ def coach_train(
         from budgetlm.coach.ppo import PPOConfig, train_ppo
 
         ppo, ppo_history = train_ppo(PPOConfig(seed=seed).with_budget(budget), env_config, pool)
-        summary |= {
-            "steps": ppo_history.steps,
-            "episodes": len(ppo_history.episode_returns),
-            "seconds": round(ppo_history.seconds, 2),
-            "steps_per_second": round(ppo_history.steps_per_second, 1),
-            "recent_return": ppo_history.recent_return(),
-        }
+        summary |= _training_summary(ppo_history)
         curve = asdict(ppo_history)
         save_coach(ppo, out, env_config=env_config, extra={"training": summary})
     elif method == "dqn":
@@ -80,13 +77,7 @@ def coach_train(
                 console.print(f"step {step:,}: mean return {history.recent_return():.3f}")
 
         policy, history = train_dqn(config, env_config, pool, progress=report)
-        summary |= {
-            "steps": history.steps,
-            "episodes": len(history.episode_returns),
-            "seconds": round(history.seconds, 2),
-            "steps_per_second": round(history.steps_per_second, 1),
-            "recent_return": history.recent_return(),
-        }
+        summary |= _training_summary(history)
         curve = asdict(history)
         save_coach(policy, out, env_config=env_config, extra={"training": summary})
     else:
@@ -179,3 +170,14 @@ def coach_compare(
     emit(as_json, summary, lambda: print_table(
         "Coach comparison (episode return)", ["verdict"], [(v,) for v in results["verdicts"]]
     ))  # fmt: skip
+
+
+def _training_summary(history: TrainingHistory) -> dict[str, Any]:
+    """What a training run reports: steps, episodes, time, speed and its recent return."""
+    return {
+        "steps": history.steps,
+        "episodes": len(history.episode_returns),
+        "seconds": round(history.seconds, 2),
+        "steps_per_second": round(history.steps_per_second, 1),
+        "recent_return": history.recent_return(),
+    }
