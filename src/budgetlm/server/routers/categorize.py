@@ -80,6 +80,12 @@ def categorizers(request: Request) -> CategorizerCache:
     return cache
 
 
+def _model_version(personal: bool) -> str:
+    """The audited version of the categorizer: the package's, marked when a personal model
+    answers first."""
+    return f"{__version__}+personal" if personal else __version__
+
+
 @router.post("/categorize")
 def categorize(
     body: CategorizeIn, ledger: LedgerDep, config: ConfigDep, audit: AuditDep, request: Request
@@ -101,8 +107,7 @@ def categorize(
     texts = [t if t.payee else replace(t, payee=normalize_payee(t.description)) for t in texts]
     predictions = categorizer.categorize(texts)
     audit.record(Prediction(
-        ledger.workspace_id, "categorize", "categorizer",
-        f"{__version__}+personal" if personal else __version__,
+        ledger.workspace_id, "categorize", "categorizer", _model_version(personal),
         input_payload=body.model_dump(mode="json"),
         output=[{"category": p.category, "confidence": p.confidence, "source": p.source}
                 for p in predictions],
@@ -116,17 +121,17 @@ def categorize(
 
 
 @router.post("/categorize/ledger")
-def categorize_stored(body: ApplyIn, ledger: LedgerDep, audit: AuditDep) -> ApplyOut:
+def categorize_stored(
+    body: ApplyIn, ledger: LedgerDep, audit: AuditDep, request: Request
+) -> ApplyOut:
     """Categorize the workspace's uncategorized transactions (``redo``: every one not set by
     a person), as ``budgetlm categorize`` does; the predictions are stored on the
     transactions, and the audit row counts them by layer."""
     started, version = time.perf_counter(), ledger.version()
-    categorizer = workspace_categorizer(ledger, default_model(), body.threshold)
+    categorizer, personal = categorizers(request).get(ledger, body.threshold)
     report = categorize_ledger(ledger, categorizer, redo=body.redo)
-    personal = labels.personal_model(ledger) is not None
     audit.record(Prediction(
-        ledger.workspace_id, "categorize/ledger", "categorizer",
-        f"{__version__}+personal" if personal else __version__,
+        ledger.workspace_id, "categorize/ledger", "categorizer", _model_version(personal),
         input_payload={**body.model_dump(mode="json"), "ledger_version": version},
         output=asdict(report), confidence=None,
         latency_ms=(time.perf_counter() - started) * 1000.0,
