@@ -12,6 +12,10 @@ from typer.testing import CliRunner
 
 from budgetlm.cli import app
 from budgetlm.coach.experiment import ExperimentConfig, SeedRun, learning_curve, run_experiment
+from budgetlm.coach.pools import heldout_pool
+from budgetlm.coach.rollout import evaluate
+from budgetlm.coach.saved import load_coach
+from budgetlm.coach.shipping import choose_learned, ship
 
 PNG = b"\x89PNG\r\n\x1a\n"
 TINY = ExperimentConfig(seeds=2, steps=240, people=4, episodes=10, replicates=200)
@@ -35,6 +39,25 @@ def test_compare_writes_results_report_and_plot(tmp_path: Path) -> None:
         assert arrays["dqn/return"].shape == (2, 10) and arrays["rules/return"].shape == (10,)
     # paired: doing nothing on the same people and luck is the same whoever runs it
     assert results["none"]["heldout"]["episodes"] == 10
+
+
+def test_every_compared_coach_is_saved_and_scores_the_same_again(tmp_path: Path) -> None:
+    results = run_experiment(replace(TINY, seeds=1), tmp_path)
+    saved = sorted(path.name for path in (tmp_path / "policies").iterdir())
+    assert saved == ["dqn-0", "ppo-0", "rules"]
+    reloaded = load_coach(tmp_path / "policies" / "ppo-0")
+    again = evaluate(reloaded, heldout_pool(TINY.episodes), seed=0).as_dict()
+    assert again == results["learned"]["ppo"][0]["heldout"]
+    # shipping picks by training return only, and serves the learned coach only if it won
+    method, seed, means = choose_learned(tmp_path)
+    assert means[method] == max(means.values()) and seed == 0
+    shipped = ship(tmp_path, tmp_path / "shipped")
+    primary = [c for c in results["comparisons"] if c["method"] == method][0]
+    assert shipped["default"] == ("learned" if primary["ci_low"] > 0 else "rules")
+    assert shipped["learned"]["heldout"] == results["learned"][method][0]["heldout"]
+    card = (tmp_path / "shipped" / "CARD.md").read_text()
+    assert primary["verdict"] in card and f"{method.upper()} seed 0 (the one shipped)" in card
+    assert load_coach(tmp_path / "shipped" / "learned").act(np.zeros(33, np.float32)) in range(9)
 
 
 def test_learning_curve_interpolates_a_running_mean() -> None:

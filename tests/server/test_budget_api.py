@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 from fastapi.openapi.models import OpenAPI
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from budgetlm.cli import app as cli
 from budgetlm.ledger.household import load_household
+from budgetlm.ledger.models import AuditRecord
 from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.synth import generate_household
 from conftest import TODAY, Served, serve
@@ -291,9 +293,21 @@ def test_ask_returns_the_exact_figure_of_the_ledger(household: Served) -> None:
     assert len(second["conversation"]) > len(answer["conversation"])
 
 
-def test_the_coach_is_not_available_yet(served: Served) -> None:
-    response = served.client.post(f"{API}/coach", headers=served.as_("alice"))
-    assert response.status_code == 501
+def test_the_coach_advises_once_a_month_and_hears_back(household: Served) -> None:
+    advice = post(household, "/coach", {})
+    assert advice["repeated"] is False and advice["followed"] is None
+    assert advice["decision_ms"] < 5.0 and re.search(r"\$\d", advice["message"])
+    again = household.client.post(f"{API}/coach", headers=household.as_("alice"))  # no body
+    assert again.json()["repeated"] is True and again.json()["id"] == advice["id"]
+    answered = post(household, f"/coach/{advice['id']}/response", {"followed": True})
+    assert answered["followed"] is True and answered["message"] == advice["message"]
+    [logged] = get(household, "/coach/log")
+    assert (logged["id"], logged["followed"]) == (advice["id"], True)
+    post(household, "/coach/999999/response", {"followed": False}, code=404)
+    household.client.app.state.audit.flush()  # type: ignore[attr-defined]
+    with household.store.session() as session:  # new advice is a prediction; a repeat is not
+        rows = session.scalars(select(AuditRecord).where(AuditRecord.endpoint == "coach")).all()
+    assert [json.loads(row.output)["id"] for row in rows] == [advice["id"]]
 
 
 # --- Limits ---------------------------------------------------------------------------------------

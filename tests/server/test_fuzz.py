@@ -66,7 +66,6 @@ def fuzz(
     """What went wrong in ``EXAMPLES`` generated requests to ``operation``; ``seen`` counts
     the answers by class (2 for 2xx…)."""
     failures: list[str] = []
-    documented = operation.definition.raw.get("responses", {})
 
     @settings(
         max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
@@ -79,8 +78,6 @@ def fuzz(
         code = response.status_code
         seen[code // 100] += 1
         where = f"{case.method} {case.formatted_path} ({mode}): {code}"
-        if code == 501 and "501" in documented:
-            return  # /coach: "not implemented yet" is its documented answer
         if code >= 500:
             failures.append(f"{where} {response.text[:300]}")
         elif code >= 400 and dump(fuzzed) != before:

@@ -25,7 +25,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from budgetlm.ledger.household import load_household
-from budgetlm.ledger.models import Account, Base, Category, Debt, Goal, Transaction, Workspace
+from budgetlm.ledger.models import (
+    Account,
+    Base,
+    Category,
+    CoachRecommendation,
+    Debt,
+    Goal,
+    Transaction,
+    Workspace,
+)
 from budgetlm.ledger.repository import Ledger
 from budgetlm.ledger.synth import generate_household
 from conftest import TODAY, Served, serve
@@ -79,7 +88,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "json": {"transaction_id": "{transaction_id}", "category": "Groceries"}
     },
     ("POST", "/api/v1/ask"): {"json": {"question": QUESTION}},
-    ("POST", "/api/v1/coach"): {},
+    ("POST", "/api/v1/coach"): {"json": {"again": True}},
+    ("POST", "/api/v1/coach/{recommendation_id}/response"): {"json": {"followed": True}},
     ("POST", "/v1/chat/completions"): {
         "json": {"model": "budgetlm", "messages": [{"role": "user", "content": QUESTION}]}
     },
@@ -114,6 +124,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, di
         [secret] = found.json()["items"]
         correction = {"transaction_id": secret["id"], "category": f"{SECRET} Stuff"}
         assert client.post(f"{api}/feedback/corrections", headers=alice, json=correction).is_success
+        assert client.post(f"{api}/coach", headers=alice).is_success  # advice Alice can answer
         for path, body in (
             ("/goals", {"name": "Bob Trip", "target": "800", "target_date": "2027-03-01"}),
             ("/debts", {"name": "Bob Card", "balance": "300", "apr": "0.19"}),
@@ -134,7 +145,9 @@ def alice_ids(served: Served) -> dict[str, Any]:
             ("goal", select(Goal.id).where(Goal.workspace_id == workspace)),
             ("debt", select(Debt.id).where(Debt.workspace_id == workspace)),
             ("category", select(Category.id).where(Category.workspace_id == workspace)),
-        ):
+            ("recommendation",
+             select(CoachRecommendation.id).where(CoachRecommendation.workspace_id == workspace)),
+        ):  # fmt: skip
             ids[kind] = sorted(session.scalars(query))
         descriptions = session.scalars(
             select(Transaction.description).where(Transaction.workspace_id == workspace)

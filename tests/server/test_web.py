@@ -112,3 +112,21 @@ def test_an_accepted_suggestion_sticks(page: Any, site: dict[str, Any]) -> None:
     row = page.locator(f'#transactions-table tr[data-transaction="{transaction}"]')
     assert row.locator(".category").text_content() == suggestion
     assert page.locator(f'#review-table tr[data-transaction="{transaction}"]').count() == 0
+
+
+def test_the_coach_s_advice_is_answered_once_and_remembered(
+    page: Any, site: dict[str, Any]
+) -> None:
+    from budgetlm.ledger.advice_log import recommendations
+
+    advice = page.text_content("#coach-advice")
+    assert "$" in advice, advice
+    page.click('#coach-actions button[data-followed="true"]')
+    page.wait_for_selector("#coach-actions >> text=Noted: done")
+    page.reload()
+    page.wait_for_selector("body[data-loaded=true]")
+    assert page.text_content("#coach-advice") == advice  # one piece of advice a month
+    assert "Noted: done" in page.text_content("#coach-actions")
+    with site["store"].session() as session:
+        [logged] = recommendations(Ledger(session, site["store"].workspace_id("default")))
+    assert logged.followed is True and logged.message == advice

@@ -1,7 +1,10 @@
-"""``budgetlm coach``: train the RL coach (or tune the rule-based one) and evaluate coaches.
+"""``budgetlm coach``: train the RL coach (or tune the rule-based one), evaluate coaches, and
+advise on the user's own ledger.
 
-Training and tuning see training people only; ``evaluate`` scores on held-out people. numpy,
-torch and gymnasium are imported inside the commands, so ``budgetlm`` starts fast.
+Training and tuning see training people only; ``evaluate`` scores on held-out people.
+``recommend`` gives this month's advice from a shipped coach (or a trained one) and logs it;
+``respond`` records whether the user followed it; ``log`` lists the advice given. numpy, torch
+and gymnasium are imported inside the commands, so ``budgetlm`` starts fast.
 """
 
 from __future__ import annotations
@@ -13,11 +16,23 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from budgetlm.cli.common import JsonOption, console, emit, print_table
+from budgetlm.cli.common import (
+    DbOption,
+    JsonOption,
+    TodayOption,
+    WorkspaceOption,
+    console,
+    emit,
+    ledger_session,
+    open_context,
+    print_table,
+)
 from budgetlm.errors import InputError
+from budgetlm.ledger.store import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
     from budgetlm.coach.dqn import TrainingHistory
+    from budgetlm.ledger.models import CoachRecommendation
 
 coach_app = typer.Typer(
     help="The savings coach: train, tune and evaluate (simulated people).", no_args_is_help=True
@@ -180,4 +195,102 @@ def _training_summary(history: TrainingHistory) -> dict[str, Any]:
         "seconds": round(history.seconds, 2),
         "steps_per_second": round(history.steps_per_second, 1),
         "recent_return": history.recent_return(),
+    }
+
+
+@coach_app.command("recommend")
+def coach_recommend(
+    coach_name: Annotated[
+        str,
+        typer.Option(
+            "--coach",
+            help="default (as the shipped card says), learned, rules, or a directory saved by "
+            "`coach train`.",
+        ),
+    ] = "default",
+    again: Annotated[
+        bool, typer.Option("--again", help="New advice even if this month already has some.")
+    ] = False,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    today: TodayOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """This month's advice from the coach, with your ledger's numbers (logged; one a month)."""
+    from budgetlm.coach.serving import advise, load_served_coach
+
+    coach = load_served_coach(coach_name)
+    context = open_context(db, today, workspace)
+    with ledger_session(context) as ledger:
+        advice = advise(ledger, context.today, coach, again=again)
+        data = _advice_row(advice.row) | {"repeated": advice.repeated}
+    if advice.recommendation is not None:
+        data["decision_ms"] = round(advice.recommendation.decision_ms, 3)
+
+    def render() -> None:
+        if advice.repeated:
+            console.print(f"[dim]Advice already given on {data['given_on']} (--again for new):[/]")
+        console.print(data["message"], markup=False, highlight=False)
+        console.print(
+            f"[dim]#{data['id']} by {data['policy']}. Did you do it? "
+            f"budgetlm coach respond {data['id']} --followed (or --ignored)[/]"
+        )
+
+    emit(as_json, data, render)
+
+
+@coach_app.command("respond")
+def coach_respond(
+    recommendation: Annotated[int, typer.Argument(help="The advice's number (`coach log`).")],
+    followed: Annotated[
+        bool,
+        typer.Option("--followed/--ignored", help="Whether you followed the advice."),
+    ] = True,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """Record whether you followed a piece of advice (the coach reads it next month)."""
+    from budgetlm.ledger.advice_log import record_response
+
+    context = open_context(db, None, workspace)
+    with ledger_session(context) as ledger:
+        data = _advice_row(record_response(ledger, recommendation, followed))
+    emit(as_json, data, lambda: console.print(
+        f"Noted: advice #{recommendation} {'followed' if followed else 'not followed'}."
+    ))  # fmt: skip
+
+
+@coach_app.command("log")
+def coach_log(
+    limit: Annotated[int, typer.Option(min=1, help="Most recent pieces of advice to show.")] = 12,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+) -> None:
+    """The advice given so far, newest first, and whether it was followed."""
+    from budgetlm.ledger.advice_log import recommendations
+
+    context = open_context(db, None, workspace)
+    with ledger_session(context) as ledger:
+        rows = [_advice_row(r) for r in recommendations(ledger, limit=limit)]
+    answer = {True: "followed", False: "not followed", None: "no answer"}
+    emit(as_json, rows, lambda: print_table(
+        "Coach advice", ["#", "date", "action", "response", "message"],
+        [(r["id"], r["given_on"], r["action"], answer[r["followed"]], r["message"]) for r in rows],
+    ))  # fmt: skip
+
+
+def _advice_row(row: CoachRecommendation) -> dict[str, Any]:
+    """A logged recommendation as the commands print it."""
+    return {
+        "id": row.id,
+        "given_on": row.given_on,
+        "policy": row.policy,
+        "action": row.action,
+        "message": row.message,
+        "amount": row.amount,
+        "category": row.category,
+        "goal": row.goal,
+        "followed": row.followed,
     }

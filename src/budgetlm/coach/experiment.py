@@ -13,7 +13,9 @@ It writes to ``out``:
 * ``report.md``: the table of differences, intervals, P(improvement) and verdicts;
 * ``learning_curves.png``: training return against environment steps, mean and band (one
   standard deviation) across seeds per method, with the held-out means of the rules and of
-  doing nothing as horizontal lines.
+  doing nothing as horizontal lines;
+* ``policies/<method>-<seed>/`` and ``policies/rules/``: every coach compared, saved with
+  ``saved.save_coach``, so the one that ships is exactly one that was evaluated.
 
 Training seeds are independent, so ``jobs > 1`` trains them in that many processes (spawned,
 each single-threaded); results do not depend on ``jobs``.
@@ -43,6 +45,7 @@ from budgetlm.coach.rules import (
     grid_size,
     tune_rules,
 )
+from budgetlm.coach.saved import save_coach
 
 METHODS = ("dqn", "ppo")
 """The learned methods compared with the rules."""
@@ -98,10 +101,22 @@ def _train(method: str, seed: int, steps: int, env_config: EnvConfig, people: in
     raise ValueError(f"unknown method {method!r}; use one of {METHODS}")
 
 
-def train_and_evaluate(method: str, seed: int, config: ExperimentConfig) -> SeedRun:
-    """Train ``method`` with ``seed`` and coach the held-out people with it."""
+def train_and_evaluate(
+    method: str, seed: int, config: ExperimentConfig, save_to: Path | None = None
+) -> SeedRun:
+    """Train ``method`` with ``seed``, save it in ``save_to`` if given, and coach the held-out
+    people with it."""
     env_config = EnvConfig()
     policy, history = _train(method, seed, config.steps, env_config, config.people)
+    if save_to is not None:
+        summary = {
+            "method": method,
+            "seed": seed,
+            "steps": history.steps,
+            "people": config.people,
+            "recent_return": history.recent_return(),
+        }
+        save_coach(policy, save_to, env_config=env_config, extra={"training": summary})
     outcomes = person_outcomes(
         policy, heldout_pool(config.episodes), seed=config.eval_seed, env_config=env_config
     )
@@ -109,17 +124,19 @@ def train_and_evaluate(method: str, seed: int, config: ExperimentConfig) -> Seed
                    history.steps, history.seconds)  # fmt: skip
 
 
-def _train_all(config: ExperimentConfig, progress: Callable[[str], None]) -> list[SeedRun]:
-    tasks = [(m, s) for m in config.methods for s in range(config.seeds)]
+def _train_all(
+    config: ExperimentConfig, policies: Path, progress: Callable[[str], None]
+) -> list[SeedRun]:
+    tasks = [(m, s, policies / f"{m}-{s}") for m in config.methods for s in range(config.seeds)]
     if config.jobs <= 1:
         runs = []
-        for method, seed in tasks:
-            runs.append(train_and_evaluate(method, seed, config))
+        for method, seed, directory in tasks:
+            runs.append(train_and_evaluate(method, seed, config, directory))
             progress(f"{method} seed {seed}: {runs[-1].seconds:.1f} s")
         return runs
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(config.jobs, mp_context=context) as pool:
-        futures = [pool.submit(train_and_evaluate, m, s, config) for m, s in tasks]
+        futures = [pool.submit(train_and_evaluate, m, s, config, d) for m, s, d in tasks]
         return [future.result() for future in futures]
 
 
@@ -143,7 +160,9 @@ def run_experiment(
         return person_outcomes(policy, heldout, seed=config.eval_seed, env_config=env_config)
 
     rules, nothing = baseline(RulePolicy(tuning.best)), baseline(DoNothing())
-    runs = _train_all(config, progress)
+    save_coach(RulePolicy(tuning.best), out / "policies" / "rules", env_config=env_config,
+               extra={"training": {"method": "rules", "steps": tuning.steps}})  # fmt: skip
+    runs = _train_all(config, out / "policies", progress)
     learned = {
         method: {name: np.stack([r.outcomes[name] for r in runs if r.method == method])
                  for name in rules}

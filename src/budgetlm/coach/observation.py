@@ -79,7 +79,7 @@ _FINANCE: tuple[Feature, ...] = (
     Feature("top_category_share", 0.0, 0.2, False,
             "usual spend of the largest nudgeable discretionary category / income"),
     Feature("overspend", -0.5, 0.5, True,
-            "last month's discretionary spending / its budget - 1"),
+            "last month's budgeted discretionary spending / its budget - 1"),
     Feature("auto_transfer_rate", 0.0, 0.3, False,
             "standing automatic transfer to savings / income"),
     Feature("checking_months", 0.0, 3.0, False,

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Dialect,
@@ -322,3 +323,35 @@ class AuditRecord(Base):
     """The prediction as JSON."""
     confidence: Mapped[float | None] = mapped_column(Float)
     latency_ms: Mapped[float] = mapped_column(Float)
+
+
+class CoachRecommendation(Base):
+    """One piece of advice the coach gave, and whether the user followed it (issue 8).
+
+    Kept so that later work can learn from real responses: ``observation`` is the policy's input
+    (the scaled feature vector as JSON), ``action`` its output, ``followed`` the user's answer.
+    """
+
+    __tablename__ = "coach_recommendations"
+    __table_args__ = (
+        Index("ix_coach_recommendations_workspace_id_given_on", "workspace_id", "given_on"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = _workspace_fk()
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+    given_on: Mapped[date] = mapped_column(Date)
+    """The day the advice is for (the ledger's "today")."""
+    policy: Mapped[str] = mapped_column(String(200))
+    """Which coach chose it: method, training seed and versions."""
+    action: Mapped[str] = mapped_column(String(40))
+    """The action's name (``coach.actions.ACTION_NAMES``)."""
+    message: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    """The transfer, the monthly cut or the goal's new target, when the advice has one."""
+    category: Mapped[str | None] = mapped_column(String(200))
+    goal: Mapped[str | None] = mapped_column(String(200))
+    observation: Mapped[str] = mapped_column(Text)
+    """The policy's input: the scaled features as a JSON list (``coach.observation``)."""
+    followed: Mapped[bool | None] = mapped_column(Boolean)
+    """The user's answer: True followed, False did not, None not answered yet."""
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -30,6 +30,7 @@ from budgetlm.server.routers import (
     analytics,
     assistant,
     categorize,
+    coach,
     ledger,
     openai_compat,
     system,
@@ -96,7 +97,7 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(system.router)
     app.include_router(openai_compat.router)
-    for area in (ledger, analytics, categorize, assistant):
+    for area in (ledger, analytics, categorize, assistant, coach):
         app.include_router(area.router, prefix=API_PREFIX)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.WEB_DIRECTORY), name="static")

@@ -300,6 +300,36 @@ class AskIn(Request):
     """Earlier messages in OpenAI form, as a previous reply's ``conversation`` returned them."""
 
 
+class CoachIn(Request):
+    again: bool = False
+    """New advice even if this month already has some (by default it is returned again)."""
+
+
+class CoachResponseIn(Request):
+    followed: bool
+    """Whether the user followed the advice."""
+
+
+class CoachAdviceOut(Out):
+    id: int
+    given_on: date
+    policy: str
+    action: str
+    message: str
+    amount: Exact | None
+    category: str | None
+    goal: str | None
+    followed: bool | None
+    """The user's answer; null until given."""
+
+
+class CoachOut(CoachAdviceOut):
+    repeated: bool
+    """True when this month's earlier advice is returned instead of new advice."""
+    decision_ms: float | None
+    """Time the coach took to choose (null when repeated)."""
+
+
 class ToolCallOut(BaseModel):
     name: str
     arguments: dict[str, Any]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 
 from budgetlm.assistant.assistant import Conversation
 from budgetlm.server.cache import cached
 from budgetlm.server.deps import AssistantDep, LedgerDep, TodayDep
-from budgetlm.server.schemas import AskIn, AskOut, Problem
+from budgetlm.server.schemas import AskIn, AskOut
 
 router = APIRouter(tags=["assistant"])
 
@@ -21,15 +21,3 @@ def ask(body: AskIn, ledger: LedgerDep, today: TodayDep, assistant: AssistantDep
     conversation = Conversation(list(body.conversation or []))
     reply = assistant.ask(ledger, today, body.question, conversation)
     return AskOut.model_validate({**reply.to_json(), "conversation": conversation.messages})
-
-
-@router.post(
-    "/coach",
-    status_code=status.HTTP_501_NOT_IMPLEMENTED,
-    responses={501: {"model": Problem, "description": "The coach is not available yet."}},
-)
-def coach() -> Problem:
-    """Coach-style suggestions: not available yet (always 501 until the coach exists)."""
-    raise HTTPException(
-        status.HTTP_501_NOT_IMPLEMENTED, "coach-style suggestions are not available yet"
-    )

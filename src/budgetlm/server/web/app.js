@@ -194,6 +194,27 @@ async function loadInsights(target) {
   if (!insights.length) list.append(el("li", "Nothing needs attention.", "muted"));
 }
 
+// ---- Coach (one piece of advice a month; the answer teaches later coaches) ----
+
+async function loadCoach(target) {
+  const advice = await api("/coach", { method: "POST", body: "{}" });
+  target.querySelector("#coach-advice").textContent = advice.message;
+  target.querySelector("#coach-advice").className = "";
+  const actions = target.querySelector("#coach-actions");
+  actions.hidden = false;
+  const answered = (followed) => {
+    actions.replaceChildren(el("span", followed ? "Noted: done. Nice work." : "Noted: not this time.", "muted"));
+  };
+  if (advice.followed !== null) return answered(advice.followed);
+  for (const button of actions.querySelectorAll("button")) {
+    button.onclick = async () => {
+      const followed = button.dataset.followed === "true";
+      await api(`/coach/${advice.id}/response`, { method: "POST", body: JSON.stringify({ followed }) });
+      answered(followed);
+    };
+  }
+}
+
 // ---- Charts (SVG drawn here: two simple charts do not earn a charting library) ----
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -250,6 +271,7 @@ async function refresh() {
   categories = (await api("/categories").catch(() => [])).map((c) => c.name);
   await Promise.all([
     section("review", loadReview), section("transactions", loadTransactions), section("budget", loadBudget),
+    section("coach", loadCoach),
     section("bills", loadBills), section("insights", loadInsights), section("charts", loadCategoryChart),
     section("charts", loadForecastChart),
   ]);
