@@ -52,7 +52,7 @@ def test_every_compared_coach_is_saved_and_scores_the_same_again(tmp_path: Path)
     method, seed, means = choose_learned(tmp_path)
     assert means[method] == max(means.values()) and seed == 0
     shipped = ship(tmp_path, tmp_path / "shipped")
-    primary = [c for c in results["comparisons"] if c["method"] == method][0]
+    primary = next(c for c in results["comparisons"] if c["method"] == method)
     assert shipped["default"] == ("learned" if primary["ci_low"] > 0 else "rules")
     assert shipped["learned"]["heldout"] == results["learned"][method][0]["heldout"]
     card = (tmp_path / "shipped" / "CARD.md").read_text()

@@ -48,8 +48,11 @@ def _normal(text: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _forms(vocabulary: Vocabulary) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
-    """Normalized mention -> (kind, value), and the single-word ones open to fuzzy matching."""
+def _forms(
+    vocabulary: Vocabulary,
+) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]], int]:
+    """Normalized mention -> (kind, value), the single-word ones open to fuzzy matching, and
+    the most words in one mention."""
     from budgetlm.assistant.corpus.lexicon import Mentions
 
     mentions = Mentions(vocabulary)
@@ -71,14 +74,22 @@ def _forms(vocabulary: Vocabulary) -> tuple[dict[str, tuple[str, str]], dict[str
         for key, owner in exact.items()
         if " " not in key and len(key) >= _FUZZY_MIN_LETTERS and owner[0] in ("category", "account")
     }
-    return exact, fuzzy
+    longest = max((key.count(" ") + 1 for key in exact), default=0)
+    return exact, fuzzy, longest
 
 
 def find_mentions(question: str, vocabulary: Vocabulary) -> list[tuple[str, str]]:
     """``(kind, value)`` of each name the question mentions, in the order they appear."""
-    exact, fuzzy = _forms(vocabulary)
+    return list(_mentions(question, vocabulary))
+
+
+@lru_cache(maxsize=256)
+def _mentions(question: str, vocabulary: Vocabulary) -> tuple[tuple[str, str], ...]:
+    """``find_mentions``, kept: one question is linked three times per answer (its prompt's
+    mentions line, the call's candidate payees, the answer's prompt), and fuzzy matching costs
+    milliseconds."""
+    exact, fuzzy, longest = _forms(vocabulary)
     words = _normal(question).split()
-    longest = max((key.count(" ") + 1 for key in exact), default=0)
     found: list[tuple[str, str]] = []
     i = 0
     while i < len(words):
@@ -91,7 +102,7 @@ def find_mentions(question: str, vocabulary: Vocabulary) -> list[tuple[str, str]
         if owner is not None and owner not in found:
             found.append(owner)
         i += size
-    return found
+    return tuple(found)
 
 
 def _fuzzy(word: str, fuzzy: dict[str, tuple[str, str]]) -> tuple[str, str] | None:

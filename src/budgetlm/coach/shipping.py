@@ -98,6 +98,9 @@ def render_card(evaluation: dict[str, Any]) -> str:
     method, default = learned["method"], evaluation["default"]
     rules, none = evaluation["rules"], evaluation["none"]
     by_method = evaluation["learned_by_method"]
+    training = ", ".join(
+        f"{m.upper()} {v:.3f}" for m, v in evaluation["training_return_by_method"].items()
+    )
     verdicts = [c["verdict"] for c in evaluation["comparisons"] if c["outcome"] == PRIMARY]
     served = (
         f"the learned coach ({method.upper()}), because it beat the tuned rules on episode return"
@@ -131,10 +134,9 @@ def render_card(evaluation: dict[str, Any]) -> str:
         f"- Budget: {config['steps']:,} environment steps per training run, and "
         f"{config['seeds']} training seeds per method (DQN and PPO). The rules were grid-tuned on "
         f"{rules['tuning_steps']:,} steps, the same budget.",
-        f"- Choice of the shipped learned coach, from training returns only: the method with the "
-        f"higher mean final training return over seeds "
-        f"({', '.join(f'{m.upper()} {v:.3f}' for m, v in evaluation['training_return_by_method'].items())}"
-        "), then its seed with the highest one.",
+        "- Choice of the shipped learned coach, from training returns only: the method with the "
+        f"higher mean final training return over seeds ({training}), then its seed with the "
+        "highest one.",
         f"- The shipped run took {learned['seconds']:.0f} s on a 2-core CPU; the whole "
         f"comparison took {evaluation['seconds'] / 60:.0f} min.",
         "",

@@ -14,6 +14,7 @@ query) still runs in the pool.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
@@ -108,11 +109,20 @@ async def today(request: Request) -> date:
     return fixed if fixed is not None else date.today()
 
 
+@contextmanager
+def workspace_ledger(request: Request, who: Caller) -> Iterator[Ledger]:
+    """A ledger scoped to ``who``'s workspace in one unit of work (committed when the block
+    ends, rolled back if it raises), for a route that opens it itself in its one thread-pool
+    call instead of taking ``LedgerDep`` (whose set-up and tear-down are two more)."""
+    with _store(request).session() as session:
+        yield Ledger(session, who.workspace_id)
+
+
 def ledger(request: Request, who: Annotated[Caller, Depends(caller)]) -> Iterator[Ledger]:
     """A ledger scoped to the caller's workspace, in one unit of work (committed at the end of
     the request, rolled back if it fails)."""
-    with _store(request).session() as session:
-        yield Ledger(session, who.workspace_id)
+    with workspace_ledger(request, who) as scoped:
+        yield scoped
 
 
 CallerDep = Annotated[Caller, Depends(caller)]

@@ -15,6 +15,7 @@ from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from budgetlm import __version__
 from budgetlm.categorize.categorizer import Categorizer
@@ -24,8 +25,15 @@ from budgetlm.categorize.service import categorize_ledger, workspace_categorizer
 from budgetlm.errors import InputError
 from budgetlm.ledger import labels
 from budgetlm.ledger.repository import Ledger
-from budgetlm.server.audit import Prediction
-from budgetlm.server.deps import AuditDep, ConfigDep, LedgerDep
+from budgetlm.server.audit import AuditLog, Prediction
+from budgetlm.server.deps import (
+    AuditDep,
+    Caller,
+    CallerDep,
+    ConfigDep,
+    LedgerDep,
+    workspace_ledger,
+)
 from budgetlm.server.derived import DerivedCache
 from budgetlm.server.limits import MAX_PAGE
 from budgetlm.server.routers.ledger import transaction_rows
@@ -87,19 +95,27 @@ def _model_version(personal: bool) -> str:
 
 
 @router.post("/categorize")
-def categorize(
-    body: CategorizeIn, ledger: LedgerDep, config: ConfigDep, audit: AuditDep, request: Request
+async def categorize(
+    body: CategorizeIn, who: CallerDep, config: ConfigDep, audit: AuditDep, request: Request
 ) -> CategorizeOut:
     """Categories for one transaction or a batch (at most the server's ``max_batch``), each
     with its confidence and the layer that decided; nothing is stored but the audit row."""
-    started = time.perf_counter()
     if len(body.transactions) > config.max_batch:
         raise InputError(
             f"{len(body.transactions)} transactions in one request; the limit is "
             f"{config.max_batch}",
             field="transactions",
         )
-    categorizer, personal = categorizers(request).get(ledger, body.threshold)
+    # the hot path: one hand-off to the thread pool for the whole request, not three
+    return await run_in_threadpool(_categorize, body, who, audit, request)
+
+
+def _categorize(
+    body: CategorizeIn, who: Caller, audit: AuditLog, request: Request
+) -> CategorizeOut:
+    started = time.perf_counter()
+    with workspace_ledger(request, who) as ledger:
+        categorizer, personal = categorizers(request).get(ledger, body.threshold)
     texts = [
         TransactionText(t.description, t.amount, t.date, t.account, t.payee)
         for t in body.transactions
@@ -107,7 +123,7 @@ def categorize(
     texts = [t if t.payee else replace(t, payee=normalize_payee(t.description)) for t in texts]
     predictions = categorizer.categorize(texts)
     audit.record(Prediction(
-        ledger.workspace_id, "categorize", "categorizer", _model_version(personal),
+        who.workspace_id, "categorize", "categorizer", _model_version(personal),
         input_payload=body.model_dump(mode="json"),
         output=[{"category": p.category, "confidence": p.confidence, "source": p.source}
                 for p in predictions],
