@@ -220,3 +220,10 @@ def test_missing_driver_or_server_is_a_clear_error() -> None:
         Store("postgresql+nosuchdriver://u:p@127.0.0.1:1/x")
     with pytest.raises(BudgetlmError, match="cannot open the database"):
         Store("postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
+
+
+def test_an_account_name_outside_ascii_is_found_whatever_its_case(ledger: Ledger) -> None:
+    ledger.add_account("Épargne Ünï")
+    assert ledger.find_account("épargne ünï") is not None
+    with pytest.raises(BudgetlmError, match="already an account"):
+        ledger.add_account("Épargne Ünï")

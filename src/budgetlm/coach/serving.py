@@ -29,6 +29,8 @@ from budgetlm.ledger.advice_log import log_recommendation, recommendations
 from budgetlm.ledger.models import CoachRecommendation
 from budgetlm.ledger.repository import Ledger
 
+LOG_LOOKBACK = 48
+"""Most recent log rows the coach reads: far more than the months and answers it looks back on."""
 SHIPPED_CHOICES = ("default", "learned", "rules")
 """Names of the shipped coaches ``load_served_coach`` accepts besides a directory."""
 
@@ -76,10 +78,11 @@ def advise(ledger: Ledger, today: date, coach: ServedCoach, *, again: bool = Fal
     Raises:
         InputError: The ledger has no full month of history before ``today``'s month.
     """
+    from budgetlm.analytics.goals import month_end
     from budgetlm.analytics.recurring import expected_payments, find_recurring
     from budgetlm.assistant.tools.context import load_context
 
-    log = recommendations(ledger)
+    log = recommendations(ledger, limit=LOG_LOOKBACK)
     this_month = [
         r for r in log if (r.given_on.year, r.given_on.month) == (today.year, today.month)
     ]
@@ -88,10 +91,9 @@ def advise(ledger: Ledger, today: date, coach: ServedCoach, *, again: bool = Fal
     context = load_context(ledger, today)
     turns = [LoggedTurn(r.given_on, r.action, r.followed) for r in log if r.given_on <= today]
     view = coach_view(context, turns)
-    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     series = find_recurring(context.past, today)
     bills = -sum(
-        (p.amount for p in expected_payments(series, today + timedelta(days=1), month_end)
+        (p.amount for p in expected_payments(series, today + timedelta(days=1), month_end(today))
          if p.amount < 0),
         Decimal(0),
     )  # fmt: skip

@@ -123,9 +123,14 @@ class Ledger:
         return self.session.scalars(self._scoped(Account).order_by(Account.name)).all()
 
     def find_account(self, name: str) -> Account | None:
-        """The account called ``name`` (case-insensitive), if any."""
-        query = self._scoped(Account).where(func.lower(Account.name) == name.strip().lower())
-        return self.session.scalar(query)
+        """The account called ``name`` (case-insensitive), if any.
+
+        Compared in Python (``casefold``), not with SQL ``lower()``: SQLite's folds ASCII only,
+        so "Épargne" would miss an existing "Épargne" and the insert would break the unique
+        name. A workspace has a handful of accounts.
+        """
+        wanted = name.strip().casefold()
+        return next((a for a in self.accounts() if a.name.casefold() == wanted), None)
 
     def account(self, name: str) -> Account:
         """The account called ``name``; raises NotFoundError naming close matches."""

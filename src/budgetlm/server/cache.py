@@ -54,10 +54,11 @@ from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from budgetlm.ledger.repository import Ledger
 from budgetlm.server.audit import canonical_json
-from budgetlm.server.deps import today
+from budgetlm.server.deps import Caller, CallerDep, today, workspace_ledger
 from budgetlm.server.metrics import ServerMetrics
 
 T = TypeVar("T")
@@ -254,33 +255,44 @@ CacheDep = Annotated[RequestCache, Depends(request_cache)]
 
 def cached(
     keep: Callable[[Any], bool] | None = None,
-) -> Callable[[Callable[..., T]], Callable[..., T]]:
+) -> Callable[[Callable[..., T]], Callable[..., Any]]:
     """Serve a read-only route from the cache: ``@router.get(...)`` then ``@cached()``.
 
     The route must take ``ledger: LedgerDep``; its query string (and, with ``body``, its JSON
-    body) keys the entry. The wrapper declares one more dependency, the request's cache, on
-    top of the route's own signature, so FastAPI sees both.
+    body) keys the entry. The wrapper FastAPI sees is a coroutine that takes the caller and the
+    request's cache instead of the ledger, and opens the ledger, looks up the cache and runs the
+    route on a miss in one thread-pool call: a ``LedgerDep`` would take two more hand-offs
+    (its set-up and its tear-down), each costing more than a cache hit.
 
     Args:
         keep: Whether a computed response may be cached (see ``RequestCache.fetch``).
     """
 
-    def decorate(route: Callable[..., T]) -> Callable[..., T]:
+    def decorate(route: Callable[..., T]) -> Callable[..., Any]:
         signature = inspect.signature(route, eval_str=True)
         if "ledger" not in signature.parameters:
             raise TypeError(f"{route.__name__} must take ledger: LedgerDep to be cached")
         body_name = next((n for n in signature.parameters if n == "body"), None)
 
-        @functools.wraps(route)
-        def wrapper(*args: Any, _cache: RequestCache, **kwargs: Any) -> T:
+        def run(who: Caller, cache: RequestCache, kwargs: dict[str, Any]) -> T:
             body = kwargs[body_name].model_dump(mode="json") if body_name else None
-            result: T = _cache.fetch(
-                kwargs["ledger"], lambda: route(*args, **kwargs), body=body, keep=keep
-            )
+            with workspace_ledger(cache.request, who) as ledger:
+                compute = functools.partial(route, ledger=ledger, **kwargs)
+                found: T = cache.fetch(ledger, compute, body=body, keep=keep)
+                return found
+
+        async def wrapper(*, _who: Caller, _cache: RequestCache, **kwargs: Any) -> T:
+            result: T = await run_in_threadpool(run, _who, _cache, kwargs)
             return result
 
-        extra = inspect.Parameter("_cache", inspect.Parameter.KEYWORD_ONLY, annotation=CacheDep)
-        parameters = [*signature.parameters.values(), extra]
+        wrapper.__name__, wrapper.__doc__ = route.__name__, route.__doc__
+        wrapper.__qualname__, wrapper.__module__ = route.__qualname__, route.__module__
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        parameters = [p for p in signature.parameters.values() if p.name != "ledger"]
+        parameters += [
+            inspect.Parameter("_who", keyword, annotation=CallerDep),
+            inspect.Parameter("_cache", keyword, annotation=CacheDep),
+        ]
         wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
         return wrapper
 

@@ -11,18 +11,17 @@ import time
 from functools import cache
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Query
 
 from budgetlm.coach.observation import OBSERVATION_VERSION
 from budgetlm.coach.serving import ServedCoach, advise, load_served_coach
 from budgetlm.ledger.advice_log import recommendations, record_response
 from budgetlm.server.audit import Prediction
 from budgetlm.server.deps import AuditDep, LedgerDep, TodayDep
+from budgetlm.server.routers.ledger import Id
 from budgetlm.server.schemas import CoachAdviceOut, CoachIn, CoachOut, CoachResponseIn
 
 router = APIRouter(prefix="/coach", tags=["coach"])
-
-Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @cache
@@ -31,7 +30,7 @@ def shipped_coach() -> ServedCoach:
     return load_served_coach()
 
 
-@router.post("", status_code=status.HTTP_200_OK)
+@router.post("")
 def coach_advice(
     ledger: LedgerDep, today: TodayDep, audit: AuditDep, body: CoachIn | None = None
 ) -> CoachOut:
