@@ -1,7 +1,6 @@
 """Memory under a stream of new requests stays bounded: the response cache by the bytes its
-responses keep alive as well as by their number, the assistant's model calls on one thread
-that is reused (a new thread per call spread the model's allocations over every malloc arena),
-and freed memory handed back to the operating system on a period."""
+responses keep alive as well as by their number, and the assistant's model calls on one thread
+that is reused (a new thread per call spread the model's allocations over every malloc arena)."""
 
 from __future__ import annotations
 
@@ -19,7 +18,6 @@ from budgetlm.assistant.backends.base import CallChoice, Message
 from budgetlm.assistant.tools import ToolCall, ToolResult, Vocabulary
 from budgetlm.ledger.repository import Ledger
 from budgetlm.server.cache import DEFAULT_MAX_BYTES, ResponseCache, retained_bytes
-from budgetlm.server.memory import MemoryTrimmer, glibc_trim
 from budgetlm.server.model_thread import ModelThread
 from budgetlm.server.service import AssistantService
 from conftest import TODAY, Served
@@ -156,40 +154,3 @@ def test_the_assistant_asks_its_model_on_one_thread_however_many_questions(serve
     assert len({id(t) for t in backend.threads}) == 1  # one thread, not one per question
     assert backend.threads[0] is not threading.current_thread()  # still off the request's thread
     assert threading.active_count() <= before + 1
-
-
-# --- Handing freed memory back -------------------------------------------------------------------
-
-
-def test_the_trimmer_trims_on_its_period_until_stopped() -> None:
-    calls: list[float] = []
-    trimmer = MemoryTrimmer(0.01, trim=lambda: calls.append(time.monotonic()))
-    trimmer.start()
-    deadline = time.monotonic() + 5
-    while len(calls) < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    trimmer.stop()
-    seen = len(calls)
-    assert seen >= 3 and trimmer.trims == seen
-    time.sleep(0.05)
-    assert len(calls) == seen  # stopped means stopped
-    assert not MemoryTrimmer(0, trim=lambda: None).active  # 0 never trims
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
-def test_glibc_trim_releases_freed_memory() -> None:
-    import psutil
-
-    trim = glibc_trim()
-    assert trim is not None
-    process = psutil.Process()
-    blocks = [bytearray(100_000) for _ in range(2_000)]  # ~200 MB in heap-sized blocks
-    del blocks[1::2]  # free every other one: holes the heap keeps mapped
-    before = process.memory_info().rss
-    trim()
-    assert process.memory_info().rss < before - 50 * 2**20
-
-
-def test_the_server_trims_while_it_runs(served: Served) -> None:
-    trimmer = served.client.app.state.memory_trimmer  # type: ignore[attr-defined]
-    assert trimmer.active == (glibc_trim() is not None)

@@ -137,8 +137,8 @@ def render_card(evaluation: dict[str, Any]) -> str:
         "- Choice of the shipped learned coach, from training returns only: the method with the "
         f"higher mean final training return over seeds ({training}), then its seed with the "
         "highest one.",
-        f"- The shipped run took {learned['seconds']:.0f} s on a 2-core CPU; the whole "
-        f"comparison took {evaluation['seconds'] / 60:.0f} min.",
+        f"- The shipped run took {learned['seconds']:.0f} s and the whole comparison "
+        f"{evaluation['seconds'] / 60:.0f} min, two runs at a time on a shared 2-core CPU.",
         "",
         "## How it was evaluated",
         "",

@@ -22,7 +22,6 @@ from budgetlm.server.audit import AuditLog
 from budgetlm.server.cache import ResponseCache
 from budgetlm.server.config import ServerConfig
 from budgetlm.server.limits import BodyLimit
-from budgetlm.server.memory import MemoryTrimmer
 from budgetlm.server.metrics import MetricsMiddleware, ServerMetrics
 from budgetlm.server.metrics import router as metrics_router
 from budgetlm.server.ratelimit import RateLimiter, enforce_rate_limit
@@ -71,12 +70,9 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> FastAPI:
         if config.load_model_at_start:
             app.state.assistant.warm_up(config.today or date.today())
             categorize.default_model()  # else the first requests all wait for its load
-        trimmer = app.state.memory_trimmer = MemoryTrimmer(config.trim_memory_seconds)
-        trimmer.start()
         try:
             yield
         finally:
-            trimmer.stop()
             audit.close()
             if store is None:
                 opened.close()

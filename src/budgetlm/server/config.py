@@ -58,9 +58,6 @@ class ServerConfig:
     context_entries: int = 8
     """Assistant contexts kept (one per workspace, ledger version and day; each holds the
     workspace's history, a few MB for a busy household)."""
-    trim_memory_seconds: float = 30.0
-    """How often freed memory is handed back to the operating system (``server.memory``; 0
-    never does)."""
     breaker_failures: int = 3
     """Consecutive model failures (errors or timeouts) that open the circuit breaker: the
     assistant then answers without the model until the cool-down ends."""
