@@ -132,7 +132,7 @@ def budget_status(
             groups[name] = t.group or "want"
             if t.id in scheduled_ids:
                 paid[name] -= t.amount
-    for payment in _still_due(recurring, as_of, add_months(first, 1)):
+    for payment in still_due(recurring, as_of, add_months(first, 1)):
         due[payment.category or UNCATEGORIZED] -= payment.amount
     budgeted = {b.category: b.amount for b in budgets if b.month.replace(day=1) == first}
     lines = tuple(
@@ -157,7 +157,7 @@ def budget_status(
     )
 
 
-def _still_due(
+def still_due(
     recurring: Sequence[RecurringSeries], as_of: date, next_month: date
 ) -> list[ExpectedPayment]:
     """Outflows of the series expected after ``as_of`` and before ``next_month``."""

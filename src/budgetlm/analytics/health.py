@@ -169,14 +169,17 @@ def adherence(
     return (within / len(limits) if limits else 1.0), len(limits)
 
 
-def liquid_balance(history: History, today: date) -> Decimal:
-    """Checking and savings balances on ``today`` (later transactions taken back out)."""
-    liquid = {a.name for a in history.accounts if a.account_type in LIQUID_ACCOUNTS}
+def liquid_balance(
+    history: History, today: date, account_types: tuple[str, ...] = LIQUID_ACCOUNTS
+) -> Decimal:
+    """Balances of the accounts of ``account_types`` (checking and savings by default) on
+    ``today`` (later transactions taken back out)."""
+    liquid = {a.name for a in history.accounts if a.account_type in account_types}
     later = sum(
         (t.amount for t in history.transactions if t.date > today and t.account in liquid),
         Decimal(0),
     )
-    return history.balance(LIQUID_ACCOUNTS) - later
+    return history.balance(account_types) - later
 
 
 def health_features(

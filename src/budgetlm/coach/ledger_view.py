@@ -24,7 +24,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from budgetlm.analytics.health import adherence, minimum_payment
+from budgetlm.analytics.health import adherence, liquid_balance, minimum_payment
 from budgetlm.analytics.months import income_by_month, spending_by_month, window_months
 from budgetlm.analytics.records import CADENCE_DAYS
 from budgetlm.coach.actions import ACTION_NAMES, ACTIONS, Family
@@ -66,8 +66,6 @@ class LedgerFacts:
 
     today: date
     """The day of the recommendation."""
-    months: int
-    """Full months the monthly figures average over."""
     monthly_income: Decimal
     """Mean monthly income."""
     monthly_spending: Decimal
@@ -155,8 +153,8 @@ def coach_view(
     debts = [d for d in context.debts if "mortgage" not in d.name.lower()]
     payments = float(sum((minimum_payment(d) for d in debts), Decimal(0)))
     owed = float(sum((max(d.balance, Decimal(0)) for d in debts), Decimal(0)))
-    checking = _balance(context, today, ("checking",))
-    cash = _balance(context, today, ("checking", "savings"))
+    checking = liquid_balance(context.history, today, ("checking",))
+    cash = liquid_balance(context.history, today)
     want_budgets = [b for b in context.budgets if b.category in wants]
     budget_share, _ = adherence(past, want_budgets, months)
     last = months[-1]
@@ -203,7 +201,6 @@ def coach_view(
     )
     facts = LedgerFacts(
         today=today,
-        months=n,
         monthly_income=mean_income,
         monthly_spending=spending / n,
         monthly_saving=saving,
@@ -261,31 +258,17 @@ def _month_index(day: date) -> int:
     return day.year * 12 + day.month - 1
 
 
-def _balance(context: ToolContext, today: date, account_types: tuple[str, ...]) -> Decimal:
-    """Balance of the accounts of ``account_types`` on ``today`` (later transactions undone)."""
-    names = {a.name for a in context.history.accounts if a.account_type in account_types}
-    now = sum((a.balance for a in context.history.accounts if a.name in names), Decimal(0))
-    later = sum(
-        (t.amount for t in context.history.transactions if t.date > today and t.account in names),
-        Decimal(0),
-    )
-    return now - later
-
-
 def _auto_transfer(context: ToolContext) -> Decimal:
     """Monthly amount of the recurring deposits into savings accounts that are not income."""
-    from budgetlm.analytics.recurring import find_recurring
-
     savings = {a.name for a in context.history.accounts if a.account_type == "savings"}
-    if not savings:
-        return Decimal(0)
-    deposits = [
-        t for t in context.past if t.account in savings and t.amount > 0 and t.group != "income"
-    ]
+    groups = context.category_groups
     return sum(
         (
             s.typical_amount * Decimal(MONTH_DAYS / CADENCE_DAYS[s.cadence])
-            for s in find_recurring(deposits, context.today)
+            for s in context.recurring
+            if s.account in savings
+            and s.typical_amount > 0
+            and groups.get(s.category or "") != "income"
         ),
         Decimal(0),
     )

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from budgetlm.coach.advice import Recommendation, recommend
-from budgetlm.coach.ledger_view import CoachView, LoggedTurn, coach_view
+from budgetlm.coach.ledger_view import LoggedTurn, coach_view
 from budgetlm.coach.observation import observe
 from budgetlm.coach.rollout import Policy
 from budgetlm.coach.saved import META_FILE, load_coach
@@ -68,8 +68,6 @@ class Advice:
     """True when this month's earlier advice was returned instead of new advice."""
     recommendation: Recommendation | None = None
     """The new recommendation (None when repeated)."""
-    view: CoachView | None = None
-    """What the coach saw (None when repeated)."""
 
 
 def advise(ledger: Ledger, today: date, coach: ServedCoach, *, again: bool = False) -> Advice:
@@ -78,8 +76,8 @@ def advise(ledger: Ledger, today: date, coach: ServedCoach, *, again: bool = Fal
     Raises:
         InputError: The ledger has no full month of history before ``today``'s month.
     """
-    from budgetlm.analytics.goals import month_end
-    from budgetlm.analytics.recurring import expected_payments, find_recurring
+    from budgetlm.analytics.budget_status import still_due
+    from budgetlm.analytics.schedule import add_months
     from budgetlm.assistant.tools.context import load_context
 
     log = recommendations(ledger, limit=LOG_LOOKBACK)
@@ -91,12 +89,8 @@ def advise(ledger: Ledger, today: date, coach: ServedCoach, *, again: bool = Fal
     context = load_context(ledger, today)
     turns = [LoggedTurn(r.given_on, r.action, r.followed) for r in log if r.given_on <= today]
     view = coach_view(context, turns)
-    series = find_recurring(context.past, today)
-    bills = -sum(
-        (p.amount for p in expected_payments(series, today + timedelta(days=1), month_end(today))
-         if p.amount < 0),
-        Decimal(0),
-    )  # fmt: skip
+    next_month = add_months(today.replace(day=1), 1)
+    bills = -sum((p.amount for p in still_due(context.recurring, today, next_month)), Decimal(0))
     chosen = recommend(coach.policy, view, bills)
     row = log_recommendation(
         ledger,
@@ -109,4 +103,4 @@ def advise(ledger: Ledger, today: date, coach: ServedCoach, *, again: bool = Fal
         category=chosen.category,
         goal=chosen.goal,
     )
-    return Advice(row, repeated=False, recommendation=chosen, view=view)
+    return Advice(row, repeated=False, recommendation=chosen)
