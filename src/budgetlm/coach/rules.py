@@ -40,7 +40,6 @@ from budgetlm.coach.observation import FEATURES
 from budgetlm.coach.pools import PersonPool, require_training
 from budgetlm.coach.rollout import Observation, evaluate
 
-_INDEX = {f.name: i for i, f in enumerate(FEATURES)}
 _ACTION = {name: i for i, name in enumerate(ACTION_NAMES)}
 
 
