@@ -101,6 +101,23 @@ def test_factored_scores_match_the_materialized_features() -> None:
     np.testing.assert_allclose(model.decision_function(texts), direct, rtol=1e-5, atol=1e-5)
 
 
+def test_one_row_at_a_time_gives_the_batch_answer() -> None:
+    """The server scores one transaction per request: featurizing a single row (and reusing
+    unit scores kept from earlier calls) must give each row exactly its batch vector and
+    its batch probabilities."""
+    texts, _ = households(40, 2)
+    texts = texts[:300] + [replace(t, payee="Lucy Coffee", account=None) for t in texts[:20]]
+    features = Featurizer(FeatureConfig())
+    batch = features.transform(texts)
+    for i, text in enumerate(texts):
+        assert (features.transform([text]) != batch[i]).nnz == 0
+    model = CategoryModel.default()
+    together = model.predict_proba(texts)
+    alone = np.vstack([model.predict_proba([t]) for t in texts])
+    np.testing.assert_allclose(alone, together, rtol=1e-6, atol=1e-7)
+    assert model.predict(texts) == [model.predict([t])[0] for t in texts]
+
+
 @pytest.mark.parametrize("family", ["linear_svm", "logreg", "sgd", "complement_nb"])
 def test_every_family_trains_without_warnings(family: str) -> None:
     small = FeatureConfig(n_features=2**14)  # lbfgs works on every column: keep it quick

@@ -13,7 +13,8 @@ Training (``CategoryModel.train``):
 3. Fit the final model on all rows.
 
 Every family is linear (``scores = X @ coef.T + intercept``), so prediction scores each distinct
-token once per batch (``features.Factored``) and the saved model is just arrays: an ``.npz``
+token once per batch (``features.Factored``), keeping unit scores between calls
+(``unit_scores``), and the saved model is just arrays: an ``.npz``
 (the used columns of the coefficients, the intercepts) and a JSON file (config, classes,
 temperature, threshold). Nothing is pickled.
 """
@@ -39,6 +40,7 @@ from scipy.special import softmax
 from budgetlm.categorize.calibration import ABSENT, Calibration, calibrate
 from budgetlm.categorize.features import FeatureConfig, Featurizer, PayeeFn, tokens
 from budgetlm.categorize.records import TransactionText
+from budgetlm.categorize.unit_scores import UnitScoreCache
 from budgetlm.errors import InputError
 
 Family = Literal["linear_svm", "logreg", "sgd", "complement_nb"]
@@ -132,6 +134,7 @@ class CategoryModel:
         self.calibration = calibration
         self._payee_fn = payee_fn
         self._featurizer = Featurizer(config.features, payee_fn)
+        self._unit_scores = UnitScoreCache(len(self._classes))
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -196,11 +199,15 @@ class CategoryModel:
     def decision_function(self, texts: Sequence[TransactionText]) -> _FloatArray:
         """Raw class scores, shape (n, n_classes)."""
         factored = self._featurizer.factor(texts)
-        # Same dtype on both sides, or scipy would upcast (copy) the whole coefficient matrix.
-        units = factored.units.astype(np.float32, copy=False)
-        unit_scores = units @ self._coef  # (n_units, n_classes)
+        unit_scores = self._unit_scores.scores(factored.names, self._score_units)
         scores = factored.rows @ unit_scores + self._intercept
         return np.asarray(scores, dtype=np.float64)
+
+    def _score_units(self, names: Sequence[str]) -> npt.NDArray[np.float32]:
+        # Same dtype on both sides, or scipy would upcast (copy) the whole coefficient matrix.
+        units = self._featurizer.unit_vectors(names).astype(np.float32, copy=False)
+        scores: npt.NDArray[np.float32] = units @ self._coef
+        return scores
 
     def predict_proba(self, texts: Sequence[TransactionText]) -> _FloatArray:
         """Calibrated class probabilities, shape (n, n_classes), columns as ``classes``."""
