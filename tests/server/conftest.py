@@ -110,6 +110,6 @@ def serve_command(db: Path, port: int, *options: str) -> Iterator[subprocess.Pop
         if alive:
             process.kill()
         process.wait(timeout=30)
-        for worker in workers:  # a killed supervisor leaves its workers running
+        for worker in workers:  # in case a worker outlives its killed supervisor
             with contextlib.suppress(psutil.NoSuchProcess):
                 worker.kill()

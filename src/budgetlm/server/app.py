@@ -47,7 +47,11 @@ CONFIG_VARIABLE = "BUDGETLM_SERVER_CONFIG"
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process (uvicorn's factory for ``--workers``), with the settings
-    that ``budgetlm serve`` put in ``BUDGETLM_SERVER_CONFIG``."""
+    that ``budgetlm serve`` put in ``BUDGETLM_SERVER_CONFIG``; the worker stops if the
+    supervisor that started it dies (``orphans``)."""
+    from budgetlm.server.orphans import stop_when_orphaned
+
+    stop_when_orphaned()
     return create_app(ServerConfig.from_json(os.environ[CONFIG_VARIABLE]))
 
 

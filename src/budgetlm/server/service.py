@@ -3,7 +3,8 @@
 breaker, and audited.
 
 Backends are not thread-safe (a decoding session holds one KV cache), and FastAPI runs plain
-route functions in a thread pool, so model calls are serialized by a lock. The backend is opened
+route functions in a thread pool, so model calls are serialized by a lock, granted first come,
+first served (``fair_lock``): under load no question is overtaken. The backend is opened
 on first use, so a server that is only asked for ledger data never loads a model.
 
 **Timeout.** The model call runs in a worker thread; the request waits at most
@@ -36,7 +37,6 @@ a service used on its own (``audit_log`` None) adds it to the ledger's session.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -57,6 +57,7 @@ from budgetlm.server.audit import AuditLog, Prediction, record_prediction, split
 from budgetlm.server.breaker import CircuitBreaker
 from budgetlm.server.config import ServerConfig
 from budgetlm.server.derived import DerivedCache
+from budgetlm.server.fair_lock import FairLock
 from budgetlm.server.model_thread import ModelThread
 
 if TYPE_CHECKING:
@@ -135,8 +136,9 @@ class AssistantService:
         self.breaker = CircuitBreaker(config.breaker_failures, config.breaker_cooldown_seconds)
         self._backend: Backend | None = None
         self._contexts: DerivedCache[ToolContext] = DerivedCache(config.context_entries)
-        self.model_lock = threading.Lock()
-        """Held by every use of the backend (a decoder is not thread-safe)."""
+        self.model_lock = FairLock()
+        """Held by every use of the backend (a decoder is not thread-safe); granted in the
+        order asked, so a queue of questions is answered first come, first served."""
         self._model_thread = ModelThread()
         """Runs every model call: one thread for the process, not one per call."""
         self.audit_log: AuditLog | None = None
