@@ -21,6 +21,10 @@ over the repeats. Phases:
   and with one question asked again and again (the cache answers); then uncached with a
   single client (the model is serialized by a lock, so 16 clients queue behind each other).
 
+With ``--workers`` each phase also prints how many client connections each worker held: a
+client keeps its connection, and which worker accepts it is the kernel's choice, so an uneven
+split leaves one worker with more of the queue (and sets ask's p95).
+
 In-process baselines do the same work by calling the package directly, one call at a time: the
 workspace categorizer on the same transactions, ``AssistantService.ask`` on the same questions.
 The ratio is server / in-process for latency (p50) and in-process / server for throughput.
@@ -221,6 +225,9 @@ class Run:
     client_cpu_s: float
     server_cpu_s: float
     error_kinds: dict[str, int] = field(default_factory=dict)
+    connections: list[int] = field(default_factory=list)
+    """Open client connections each worker process held during the run (which worker accepts
+    a connection is the kernel's choice, and a client keeps its connection)."""
 
     @property
     def per_second(self) -> float:
@@ -284,6 +291,8 @@ def drive(base: str, pid: int, request: Request, clients: int, seconds: float, o
     stop_at[0] = time.perf_counter() + seconds
     started = time.perf_counter()
     barrier.wait()
+    workers = [p for p in server if "spawn_main" in " ".join(p.cmdline())] or server
+    connections = [sum(1 for c in w.net_connections("tcp") if c.raddr) for w in workers]
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
@@ -291,6 +300,7 @@ def drive(base: str, pid: int, request: Request, clients: int, seconds: float, o
         requests=len(latencies), errors=sum(kinds.values()), seconds=elapsed,
         latencies_ms=latencies, client_cpu_s=time.process_time() - cpu_before,
         server_cpu_s=cpu_seconds(server) - server_before, error_kinds=kinds,
+        connections=connections,
     )  # fmt: skip
 
 
@@ -418,6 +428,9 @@ def report(
                 kinds[kind] = kinds.get(kind, 0) + count
         if kinds:
             print(f"    errors by kind: {kinds}")
+        if len(runs[0].connections) > 1:
+            split = ", ".join("/".join(map(str, r.connections)) for r in runs)
+            print(f"    client connections per worker: {split}")
         table[name] = row
     return table
 

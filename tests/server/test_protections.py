@@ -291,6 +291,45 @@ def test_the_audit_log_writes_its_rows_soon_and_the_rest_when_closed(tmp_path: P
     store.close()
 
 
+def test_a_full_audit_queue_makes_requests_wait_and_loses_nothing(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'audit.db'}")
+    workspace = store.workspace_id("alice")
+    audit = AuditLog(store, flush_seconds=0.01, max_pending=2)
+    database_free, writing = threading.Event(), threading.Event()
+    writes = audit._write
+
+    def slow_write(batch: list[AuditRecord]) -> None:
+        writing.set()
+        database_free.wait(10)
+        writes(batch)
+
+    audit._write = slow_write  # type: ignore[method-assign]
+    recorded = threading.Event()
+
+    def record(i: int) -> None:
+        audit.record(
+            Prediction(workspace, "categorize", "categorizer", "1", {"i": i}, [i], 0.5, 1.0)
+        )
+
+    def record_rest() -> None:
+        for i in range(1, 6):
+            record(i)
+        recorded.set()
+
+    record(0)
+    assert writing.wait(5)  # the writer took row 0 and is stuck on the database
+    threading.Thread(target=record_rest, daemon=True).start()
+    assert not recorded.wait(0.3)  # two rows fill the queue; the third waits
+    database_free.set()
+    assert recorded.wait(10)
+    audit.close()
+    with store.session() as session:
+        assert sorted(row.output for row in session.scalars(select(AuditRecord))) == [
+            f"[{i}]" for i in range(6)
+        ]
+    store.close()
+
+
 # --- Response cache ------------------------------------------------------------------------------
 
 

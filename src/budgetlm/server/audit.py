@@ -14,7 +14,9 @@ background thread (every ``flush_seconds``, and when the server stops) instead o
 request's transaction. Measured why: with a row written per request, concurrent requests (and
 worker processes) queued for SQLite's single write lock, and its busy handler sleeps in
 milliseconds: 16 clients asking over 2 workers used 0.9 of 2 cores at 24 questions/s. The cost
-is that a server killed outright loses the rows of its last ``flush_seconds``.
+is that a server killed outright loses the rows of its last ``flush_seconds``. The queue is
+bounded (``max_pending``): if the database falls behind, requests wait for it rather than the
+queue growing.
 
 The output should be the prediction (labels, calls, answer text), not echoes of the input.
 """
@@ -124,17 +126,23 @@ class AuditLog:
     Args:
         store: The ledger database the rows go to.
         flush_seconds: Longest a queued row waits before it is written.
+        max_pending: Most rows queued at once; a request recording one more waits for the
+            writer (back-pressure: rows are never dropped, and a database slower than the
+            requests cannot grow the queue without bound).
     """
 
-    def __init__(self, store: Store, flush_seconds: float = 0.25) -> None:
+    def __init__(
+        self, store: Store, flush_seconds: float = 0.25, max_pending: int = 10_000
+    ) -> None:
         self.store = store
         self.flush_seconds = flush_seconds
-        self._queue: queue.SimpleQueue[AuditRecord | threading.Event | None] = queue.SimpleQueue()
+        self._queue: queue.Queue[AuditRecord | threading.Event | None] = queue.Queue(max_pending)
         self._thread = threading.Thread(target=self._run, name="budgetlm-audit", daemon=True)
         self._thread.start()
 
     def record(self, prediction: Prediction) -> None:
-        """Queue the audit row of ``prediction``; it is written within ``flush_seconds``."""
+        """Queue the audit row of ``prediction``; it is written within ``flush_seconds`` (once
+        the queue has room: ``max_pending``)."""
         self._queue.put(prediction.row())
 
     def flush(self) -> None:
