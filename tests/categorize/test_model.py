@@ -101,6 +101,16 @@ def test_factored_scores_match_the_materialized_features() -> None:
     np.testing.assert_allclose(model.decision_function(texts), direct, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("char_ngrams", [(3, 5), (1, 2), (4, 4)])
+def test_counted_activations_are_what_hashing_makes(char_ngrams: tuple[int, int]) -> None:
+    """Block scaling counts each unit's n-grams without hashing them (cached units are never
+    hashed again); the count must agree with the vectors ``unit_vectors`` builds."""
+    features = Featurizer(FeatureConfig(char_ngrams=char_ngrams))
+    names = ["da", "dab", "dcoffee", "pstarbucks", "dw", "Dblue bottle", "msign=-", "kGroceries"]
+    hashed = np.asarray(features.unit_vectors(names).sum(axis=1)).ravel()
+    np.testing.assert_array_equal(features._activations(names), hashed)
+
+
 def test_one_row_at_a_time_gives_the_batch_answer() -> None:
     """The server scores one transaction per request: featurizing a single row (and reusing
     unit scores kept from earlier calls) must give each row exactly its batch vector and

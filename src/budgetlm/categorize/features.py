@@ -228,7 +228,9 @@ class Featurizer:
         # One code space for all columns (a few hundred codes): mark the codes in use, name
         # and intern only those.
         starts = np.cumsum([0] + [size for _, size, _ in columns])
-        codes = np.stack([c + start for (c, _, _), start in zip(columns, starts, strict=False)], 1)
+        codes = np.stack(
+            [c + start for (c, _, _), start in zip(columns, starts[:-1], strict=True)], 1
+        )
         in_use = np.zeros(int(starts[-1]), dtype=bool)
         in_use[codes] = True
         distinct = np.flatnonzero(in_use)

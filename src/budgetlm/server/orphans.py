@@ -17,29 +17,23 @@ import logging
 import os
 import signal
 import threading
+import time
 
 log = logging.getLogger(__name__)
 
 
-def stop_when_orphaned(interval_seconds: float = 1.0) -> threading.Thread:
+def stop_when_orphaned(interval_seconds: float = 1.0) -> None:
     """Start a daemon thread that sends this process SIGTERM once its parent has died.
 
     Args:
         interval_seconds: How often the parent is checked.
-
-    Returns:
-        The watching thread (it runs until the process ends).
     """
     parent = os.getppid()
 
     def watch() -> None:
-        stopped = threading.Event()
-        while not stopped.wait(interval_seconds):
-            if os.getppid() != parent:
-                log.warning("the server's supervisor (pid %d) is gone; this worker stops", parent)
-                os.kill(os.getpid(), signal.SIGTERM)
-                return
+        while os.getppid() == parent:
+            time.sleep(interval_seconds)
+        log.warning("the server's supervisor (pid %d) is gone; this worker stops", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
 
-    thread = threading.Thread(target=watch, name="budgetlm-orphan-watch", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=watch, name="budgetlm-orphan-watch", daemon=True).start()
