@@ -22,16 +22,20 @@ over the repeats. Phases:
   single client (the model is serialized by a lock, so 16 clients queue behind each other).
 
 With ``--workers`` each phase also prints how many client connections each worker held: a
-client keeps its connection, and which worker accepts it is the kernel's choice, so an uneven
-split leaves one worker with more of the queue (and sets ask's p95).
+client keeps its connection, and each worker answers its questions one at a time, so an uneven
+split leaves one worker with more of the queue (and sets ask's p95). ``budgetlm serve`` hands
+each new connection to the worker with the fewest (``server.handoff``).
 
 In-process baselines do the same work by calling the package directly, one call at a time: the
-workspace categorizer on the same transactions, ``AssistantService.ask`` on the same questions.
-The ratio is server / in-process for latency (p50) and in-process / server for throughput.
+workspace categorizer on the same transactions, ``AssistantService.ask`` on the same questions
+(with the server's ``--model``). The ratio is server / in-process for latency (p50) and
+in-process / server for throughput.
 
-Soak: ``--soak-seconds`` of mixed load (single and batch categorize, ask, transaction pages);
-the server's RSS is sampled every ``--sample-seconds``; "flat" means the least-squares slope
-after the first quarter (warm-up: caches filling) is under ``--flat-mb-per-min``.
+Soak: ``--soak-warmup-seconds`` of mixed load (single and batch categorize, ask, transaction
+pages), in which the bounded caches fill and the allocator settles, then ``--soak-seconds`` more
+with the server's RSS (supervisor and workers) sampled every ``--sample-seconds``; "flat" means
+the least-squares slope over the sampled part is under ``--flat-mb-per-min``. The RSS before the
+warm-up is printed too, so the warm-up's growth is seen, not hidden.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ import argparse
 import functools
 import itertools
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -133,6 +138,7 @@ def server_process(
             time.sleep(0.1)
         else:
             raise RuntimeError("server not ready in 120 s")
+        wait_until_idle(process.pid, deadline)
         yield base, process.pid
     finally:
         process.terminate()
@@ -141,6 +147,18 @@ def server_process(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def wait_until_idle(pid: int, deadline: float) -> None:
+    """Wait until the server uses under a tenth of a core: ``/ready`` answers as soon as one
+    worker has started, while the others may still be loading their model."""
+    processes = server_processes(pid)
+    while time.monotonic() < deadline:
+        before = cpu_seconds(processes)
+        time.sleep(0.5)
+        if cpu_seconds(processes) - before < 0.05:
+            return
+    raise RuntimeError("server still busy 120 s after it started")
 
 
 # --- Workload ------------------------------------------------------------------------------------
@@ -307,8 +325,9 @@ def drive(base: str, pid: int, request: Request, clients: int, seconds: float, o
 # --- In-process baselines ------------------------------------------------------------------------
 
 
-def in_process(db_path: Path, workload: Workload, calls: int) -> dict[str, list[float]]:
-    """Per-call milliseconds of the same work without HTTP, one call at a time."""
+def in_process(db_path: Path, workload: Workload, calls: int, model: str) -> dict[str, list[float]]:
+    """Per-call milliseconds of the same work without HTTP, one call at a time, with the
+    server's model."""
     from budgetlm.categorize.model import CategoryModel
     from budgetlm.categorize.normalize import normalize_payee
     from budgetlm.categorize.records import TransactionText
@@ -330,7 +349,7 @@ def in_process(db_path: Path, workload: Workload, calls: int) -> dict[str, list[
     with store.session() as session:
         ledger = Ledger(session, store.workspace_id("default"))
         categorizer = workspace_categorizer(ledger, CategoryModel.default())
-        service = AssistantService(ServerConfig(db_url=str(store.url), today=TODAY))
+        service = AssistantService(ServerConfig(db_url=str(store.url), today=TODAY, model=model))
         service.warm_up(TODAY)
         for i in range(calls):
             began = time.perf_counter()
@@ -353,9 +372,26 @@ def in_process(db_path: Path, workload: Workload, calls: int) -> dict[str, list[
 # --- Soak ----------------------------------------------------------------------------------------
 
 
+def cached_mb(base: str) -> tuple[float, float]:
+    """The response caches' entries and the MB they keep alive, from ``/metrics`` (all
+    workers)."""
+    text = httpx.get(f"{base}/metrics", timeout=30).text
+
+    def gauge(name: str) -> float:
+        found = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
+        return float(found.group(1)) if found else float("nan")
+
+    return gauge("budgetlm_cache_entries"), gauge("budgetlm_cache_retained_bytes") / 2**20
+
+
 def soak(base: str, pid: int, workload: Workload, args: argparse.Namespace) -> dict[str, Any]:
-    """Mixed load for ``--soak-seconds`` with the server's RSS sampled meanwhile."""
+    """Mixed load for ``--soak-warmup-seconds`` (caches fill, allocators settle), then for
+    ``--soak-seconds`` with the server's RSS sampled; the slope is fitted to the second part."""
     server = server_processes(pid)
+    before_warmup = rss_mb(server)
+    if args.soak_warmup_seconds > 0:
+        drive(base, pid, workload.mixed, args.clients, args.soak_warmup_seconds, 20_000_000)
+    cache_at_start = cached_mb(base)
     samples: list[tuple[float, float]] = []
     done = threading.Event()
     started = time.monotonic()
@@ -371,13 +407,13 @@ def soak(base: str, pid: int, workload: Workload, args: argparse.Namespace) -> d
     done.set()
     sampler.join()
     samples.append((time.monotonic() - started, rss_mb(server)))
-    settled = [s for s in samples if s[0] >= samples[-1][0] / 4]
-    slope = statistics.linear_regression([t / 60 for t, _ in settled], [m for _, m in settled])
+    slope = statistics.linear_regression([t / 60 for t, _ in samples], [m for _, m in samples])
     return {
-        "run": run, "first_mb": samples[0][1], "last_mb": samples[-1][1],
-        "max_mb": max(m for _, m in samples), "slope_mb_per_min": slope.slope,
-        "samples": len(samples),
+        "run": run, "before_warmup_mb": before_warmup, "first_mb": samples[0][1],
+        "last_mb": samples[-1][1], "max_mb": max(m for _, m in samples),
+        "slope_mb_per_min": slope.slope, "samples": len(samples),
         "by_minute": [m for t, m in samples if t % 60 < args.sample_seconds] + [samples[-1][1]],
+        "cache": (cache_at_start, cached_mb(base)),
     }  # fmt: skip
 
 
@@ -441,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase and repeat")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--soak-seconds", type=float, default=120.0, help="0 skips the soak")
+    parser.add_argument("--soak-warmup-seconds", type=float, default=60.0,
+                        help="mixed load before the soak's memory is sampled")  # fmt: skip
     parser.add_argument("--sample-seconds", type=float, default=3.0)
     parser.add_argument("--flat-mb-per-min", type=float, default=2.0)
     parser.add_argument("--in-process-calls", type=int, default=300)
@@ -476,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
             f"seeded ledger and built the workload in {time.perf_counter() - seeded:.1f} s; "
             f"{len(workload.questions)} distinct questions"
         )
-        base_ms = in_process(db_path, workload, args.in_process_calls)
+        base_ms = in_process(db_path, workload, args.in_process_calls, args.model)
         every: dict[str, tuple[Request, int]] = {
             "health": (workload.health, args.clients),
             "categorize_one": (workload.categorize_one, args.clients),
@@ -515,11 +553,15 @@ def main(argv: list[str] | None = None) -> int:
                     f"{run.per_second:.0f} req/s, p50 {run.percentile(0.5):.1f} ms, p99 "
                     f"{run.percentile(0.99):.1f} ms, errors {run.errors} {run.error_kinds}"
                 )
-                print(f"server RSS MB: first {soaked['first_mb']:.0f}, last "
-                      f"{soaked['last_mb']:.0f}, max {soaked['max_mb']:.0f}; slope after "
-                      f"warm-up {soaked['slope_mb_per_min']:+.2f} MB/min over "
-                      f"{soaked['samples']} samples  (flat < {args.flat_mb_per_min} MB/min: "
-                      f"{verdict(flat)})")  # fmt: skip
+                print(f"server RSS MB: {soaked['before_warmup_mb']:.0f} before the "
+                      f"{args.soak_warmup_seconds:.0f}-s warm-up; during the soak first "
+                      f"{soaked['first_mb']:.0f}, last {soaked['last_mb']:.0f}, max "
+                      f"{soaked['max_mb']:.0f}; slope {soaked['slope_mb_per_min']:+.2f} MB/min "
+                      f"over {soaked['samples']} samples  (flat < {args.flat_mb_per_min} "
+                      f"MB/min: {verdict(flat)})")  # fmt: skip
+                (entries_0, mb_0), (entries_1, mb_1) = soaked["cache"]
+                print(f"response caches (all workers): {entries_0:.0f} entries, {mb_0:.1f} MB "
+                      f"at the start; {entries_1:.0f}, {mb_1:.1f} MB at the end")  # fmt: skip
                 minutes = ", ".join(f"{m:.0f}" for m in soaked["by_minute"])
                 print(f"RSS MB each minute and at the end: {minutes}")
                 print(f"load average after the soak {os.getloadavg()}")

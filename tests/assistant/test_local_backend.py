@@ -102,6 +102,31 @@ def test_the_micro_model_answers_with_a_template_that_fits_the_result(trained: P
         assert not re.search(r"\d", text)  # figures come from code, through placeholders
 
 
+def test_a_question_costs_one_pass_per_choice_and_none_for_a_fixed_answer(
+    trained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prompt is run with the first choice that needs the model, never on its own."""
+    backend = LocalBackend.micro(trained)
+    context, session = _context(), backend._session
+    decoded = []
+    real_tool_call = session.tool_call
+    monkeypatch.setattr(
+        session, "tool_call", lambda schema: decoded.append(real_tool_call(schema)) or decoded[-1]
+    )
+    question: list[Message] = [{"role": "user", "content": "How much did I spend last month?"}]
+    before = session.model_calls
+    call = backend.choose_call(question, context.vocabulary).call
+    asked = [c for c in decoded[0].generation.choices if not c.forced]
+    assert session.model_calls - before == len(asked) > 0
+
+    result = execute(call, context)
+    only = result_phrasings(result)[0]
+    monkeypatch.setattr("budgetlm.assistant.backends.local.result_phrasings", lambda _: (only,))
+    before = session.model_calls
+    assert backend.phrase([*question, call_message(call), tool_message(result)], result) == only
+    assert session.model_calls == before  # one fitting answer: the result is never run
+
+
 def test_a_hugging_face_directory_runs_with_its_own_chat_template(trained: Path) -> None:
     backend = open_backend(f"hf:{trained}", TODAY)
     assert backend.name == f"hf:{trained}"

@@ -19,6 +19,8 @@ from budgetlm.assistant.tools import (
     validate_call,
 )
 from budgetlm.assistant.tools.schema import decoding_schema
+from budgetlm.lm.constraints import ConstraintFactory, json_grammar, llg_tokenizer
+from budgetlm.lm.tokenizer import train_tokenizer
 
 VOCABULARY = Vocabulary(
     categories=("Groceries", "Dining Out", "Rent"),
@@ -169,6 +171,16 @@ def test_said_numbers_narrow_numeric_arguments_in_the_decoding_schema() -> None:
     assert "min_amount" not in arguments(silent, "search_transactions")  # optional: left out
     assert "enum" not in arguments(silent, "affordability")["amount"]  # required: kept plain
     assert "enum" not in arguments(decoding_schema(VOCABULARY), "search_transactions")["limit"]
+
+
+@pytest.mark.parametrize("amount", [19.99, 2.03, 0.29, 200])
+def test_a_said_amount_with_cents_can_be_decoded(amount: float) -> None:
+    call = json.dumps({"name": "affordability", "arguments": {"amount": amount}})
+    tokenizer = train_tokenizer([call] * 4, 300)
+    factory = ConstraintFactory(llg_tokenizer(tokenizer, 300), 300)
+    constraint = factory(json_grammar(decoding_schema(VOCABULARY, numbers=(amount,))))
+    constraint.consume(tokenizer.encode(call, add_special_tokens=False))
+    assert constraint.accepting
 
 
 def test_schema_properties_follow_canonical_order() -> None:

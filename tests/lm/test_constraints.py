@@ -16,6 +16,7 @@ from budgetlm.lm.constraints import (
     field_paths,
     json_grammar,
     llg_tokenizer,
+    shared_definitions,
     tool_call_grammar,
 )
 from budgetlm.lm.tokenizer import train_tokenizer
@@ -91,6 +92,70 @@ def test_tool_call_grammar_accepts_exactly_the_canonical_wrapped_call(
     # the markers must be the special tokens, not look-alike text
     spoofed = _ids(tokenizer, "<tool_call>", specials=False) + good[1:]
     assert not _accepts(tokenizer, grammar, spoofed)
+
+
+def _two_tools() -> dict[str, Any]:
+    """Two tools that repeat the period, the category and an amount."""
+    period = {"type": "string", "pattern": r"^(last_month|this_month)$", "description": "When."}
+    category = {"enum": ["Groceries", "Dining Out"], "description": "Which."}
+    amount = {"type": "number", "minimum": 0, "maximum": 1000, "multipleOf": 0.01}
+    tools = []
+    for name in ("spending", "budget"):
+        arguments = {"period": period, "category": category, "amount": amount}
+        if name == "budget":
+            arguments["description"] = {"type": "string", "enum": ["a note"]}
+        tools.append({
+            "type": "object",
+            "properties": {"name": {"const": name}, "arguments": {
+                "type": "object", "properties": arguments, "required": ["period"],
+                "additionalProperties": False}},
+            "required": ["name", "arguments"],
+            "additionalProperties": False,
+        })  # fmt: skip
+    return {"anyOf": tools}
+
+
+def _resolved(node: Any, definitions: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _resolved(definitions[node["$ref"].rsplit("/", 1)[1]], definitions)
+        return {k: _resolved(v, definitions) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_resolved(item, definitions) for item in node]
+    return node
+
+
+def test_shared_definitions_write_the_same_schema_smaller() -> None:
+    schema = _two_tools()
+    shared = shared_definitions(schema)
+    text = json.dumps(shared)
+    assert len(shared["$defs"]) == 3  # the period, the category and the amount
+    assert text.count("^(last_month|this_month)$") == 1 and text.count('"multipleOf"') == 1
+    assert '"description": {' in text and '"description": "' not in text
+    without_descriptions = json.loads(json.dumps(schema).replace(', "description": "When."', "")
+                                      .replace(', "description": "Which."', ""))  # fmt: skip
+    resolved = _resolved(shared, shared["$defs"])
+    assert resolved == without_descriptions
+    arguments = resolved["anyOf"][0]["properties"]["arguments"]["properties"]
+    assert list(arguments) == ["period", "category", "amount"]  # key order kept
+    assert json.dumps(schema) == json.dumps(_two_tools())  # the input is not changed
+    with pytest.raises(ValueError, match=r"\$defs"):
+        shared_definitions(shared)
+
+
+def test_call_grammar_over_shared_definitions_keeps_key_order_and_cents(
+    tokenizer: PreTrainedTokenizerFast,
+) -> None:
+    grammar = tool_call_grammar(_two_tools(), llg_tokenizer(tokenizer, VOCAB), *_markers(tokenizer))
+
+    def wrapped(call: str) -> list[int]:
+        return _ids(tokenizer, f"<tool_call>\n{call}\n</tool_call>")
+
+    good = '{"name": "budget", "arguments": {"period": "last_month", "category": "Groceries", '
+    assert _accepts(tokenizer, grammar, wrapped(good + '"amount": 2.03}}'))
+    assert not _accepts(tokenizer, grammar, wrapped(good + '"amount": 2.033}}'))
+    swapped = '{"name": "spending", "arguments": {"category": "Groceries", "period": "last_month"}}'
+    assert not _accepts(tokenizer, grammar, wrapped(swapped))
 
 
 def test_tool_call_grammar_forces_the_markers_and_keys(tokenizer: PreTrainedTokenizerFast) -> None:

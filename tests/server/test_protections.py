@@ -356,6 +356,8 @@ def test_a_repeat_is_served_from_the_cache_until_a_write_bumps_the_ledger_versio
     assert [get("alice"), get("alice"), get("bob")] == [3, 3, 2]
     assert _sample(served, "budgetlm_cache_hits_total") == 3
     assert _sample(served, "budgetlm_cache_misses_total") == 4
+    assert _sample(served, "budgetlm_cache_entries") == len(cache) == 4
+    assert _sample(served, "budgetlm_cache_retained_bytes") == cache.total_bytes > 0
 
 
 def test_the_cache_is_bounded_and_can_refuse_degraded_answers() -> None:

@@ -88,7 +88,7 @@ def _mentions(question: str, vocabulary: Vocabulary) -> tuple[tuple[str, str], .
     """``find_mentions``, kept: one question is linked three times per answer (its prompt's
     mentions line, the call's candidate payees, the answer's prompt), and fuzzy matching costs
     milliseconds."""
-    exact, fuzzy, longest = _forms(vocabulary)
+    exact, _, longest = _forms(vocabulary)
     words = _normal(question).split()
     found: list[tuple[str, str]] = []
     i = 0
@@ -98,16 +98,20 @@ def _mentions(question: str, vocabulary: Vocabulary) -> tuple[tuple[str, str], .
             if owner is not None:
                 break
         else:
-            size, owner = 1, _fuzzy(words[i], fuzzy)
+            size, owner = 1, _fuzzy(words[i], vocabulary)
         if owner is not None and owner not in found:
             found.append(owner)
         i += size
     return tuple(found)
 
 
-def _fuzzy(word: str, fuzzy: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+@lru_cache(maxsize=8192)
+def _fuzzy(word: str, vocabulary: Vocabulary) -> tuple[str, str] | None:
+    """The name one word misspells, if any; kept per word (questions share most of their
+    words, and each costs a pass over the vocabulary)."""
     if len(word) < _FUZZY_MIN_LETTERS or not word.isalpha():
         return None
+    fuzzy = _forms(vocabulary)[1]
     close = difflib.get_close_matches(word, fuzzy, n=1, cutoff=_FUZZY_CUTOFF)
     return fuzzy[close[0]] if close else None
 

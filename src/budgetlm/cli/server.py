@@ -75,37 +75,34 @@ def serve(
 def run_server(config: ServerConfig, workers: int = 1) -> None:
     """Run the app with uvicorn, in this process or in ``workers`` worker processes.
 
-    Workers are started by uvicorn from an import string, each building its own app from the
-    settings passed in the environment (``server.app.app_from_environment``); the ledger is
+    With several workers this process binds the port and hands each connection to the worker
+    with the fewest open ones (``server.handoff``); each worker builds its own app from the
+    settings passed in the environment (``server.app.app_from_environment``). The ledger is
     opened (and migrated) here first, so workers never race to create it, and their Prometheus
     samples are pooled in a temporary directory that is removed afterwards.
     """
     import os
     import tempfile
 
-    import uvicorn
-
     from budgetlm.ledger.store import Store
     from budgetlm.server.app import CONFIG_VARIABLE, create_app
     from budgetlm.server.logs import uvicorn_log_config
     from budgetlm.server.metrics import MULTIPROCESS_VARIABLE
 
-    options: dict[str, Any] = {
-        "host": config.host, "port": config.port, "log_config": uvicorn_log_config(),
-        "log_level": "warning",
-    }  # fmt: skip
     if workers == 1:
-        uvicorn.run(create_app(config), **options)
+        import uvicorn
+
+        uvicorn.run(create_app(config), host=config.host, port=config.port,
+                    log_config=uvicorn_log_config(), log_level="warning")  # fmt: skip
         return
+    from budgetlm.server.handoff import serve_workers
+
     Store(config.db_url).close()
     with tempfile.TemporaryDirectory(prefix="budgetlm-metrics-") as samples:
         os.environ[CONFIG_VARIABLE] = config.to_json()
         os.environ[MULTIPROCESS_VARIABLE] = samples
         try:
-            uvicorn.run(
-                "budgetlm.server.app:app_from_environment", factory=True, workers=workers,
-                **options,
-            )  # fmt: skip
+            serve_workers(config.host, config.port, workers)
         finally:
             del os.environ[CONFIG_VARIABLE], os.environ[MULTIPROCESS_VARIABLE]
 

@@ -40,9 +40,11 @@ Neither decoders nor sessions are thread-safe.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -222,6 +224,7 @@ class Decoder:
         self._constraints = ConstraintFactory(
             self.llg, self.vocab_size, self.config.grammar_cache_size
         )
+        self._call_grammars = lru_cache(self.config.grammar_cache_size)(self._call_grammar)
         vocab = tokenizer.get_vocab()
         stops = [vocab[t] for t in _STOP_TOKENS if t in vocab]
         if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in stops:
@@ -270,8 +273,12 @@ class Decoder:
         return self._constraints(grammar)
 
     def tool_call_grammar(self, schema: Mapping[str, object]) -> str:
-        """The grammar of a tool call whose JSON satisfies ``schema``."""
-        return tool_call_grammar(schema, self.llg, *self._marker_ids)
+        """The grammar of a tool call whose JSON satisfies ``schema`` (built once per schema:
+        building one takes longer than writing the schema as JSON)."""
+        return self._call_grammars(json.dumps(schema))
+
+    def _call_grammar(self, schema_json: str) -> str:
+        return tool_call_grammar(json.loads(schema_json), self.llg, *self._marker_ids)
 
     def banned_answer_ids(self, *, forbid_digits: bool) -> torch.Tensor:
         """Ids a free answer may not produce (see ``constraints.banned_answer_tokens``)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -236,6 +237,14 @@ def render(messages: Sequence[Message], *, add_generation_prompt: bool = False) 
     )
 
 
+@lru_cache(maxsize=1024)
+def _encode_text(tokenizer: PreTrainedTokenizerBase, text: str) -> tuple[int, ...]:
+    """Ids of plain text (control-token look-alikes split), kept: a conversation's prompt is
+    encoded again at every turn and step, and most of its pieces (the system prompt, the
+    question) were encoded the step before."""
+    return tuple(tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True))
+
+
 def _encode_segments(
     segments: Sequence[Segment], tokenizer: PreTrainedTokenizerBase
 ) -> tuple[list[int], list[bool]]:
@@ -262,7 +271,7 @@ def _encode_segments(
         ):
             text += segments[index].text
             index += 1
-        piece = tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True)
+        piece = _encode_text(tokenizer, text)
         ids.extend(piece)
         trained.extend([segment.trained] * len(piece))
     return ids, trained

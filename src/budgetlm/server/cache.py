@@ -172,6 +172,10 @@ class ResponseCache:
             while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
                 _, (_, dropped) = self._entries.popitem(last=False)
                 self._bytes -= dropped
+            entries, held = len(self._entries), self._bytes
+        if self._metrics is not None:
+            self._metrics.cache_entries.set(entries)
+            self._metrics.cache_bytes.set(held)
 
     @property
     def total_bytes(self) -> int:

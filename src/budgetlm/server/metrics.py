@@ -21,6 +21,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     multiprocess,
 )
@@ -61,6 +62,16 @@ class ServerMetrics:
         self.cache_misses = Counter(
             "budgetlm_cache_misses", "Cacheable responses computed afresh.", registry=registry
         )
+        # Set by each worker for its own cache; /metrics adds up the live workers' values.
+        self.cache_entries = Gauge(
+            "budgetlm_cache_entries", "Responses held in the response cache.",
+            registry=registry, multiprocess_mode="livesum",
+        )  # fmt: skip
+        self.cache_bytes = Gauge(
+            "budgetlm_cache_retained_bytes",
+            "Memory the cached responses keep alive (estimated by walking them).",
+            registry=registry, multiprocess_mode="livesum",
+        )  # fmt: skip
         self.fallbacks = Counter(
             "budgetlm_assistant_fallbacks",
             "Questions answered without the model (it failed, was slow, or the breaker is open).",

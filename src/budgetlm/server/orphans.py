@@ -1,11 +1,11 @@
 """Worker processes stop when the process that started them is gone.
 
-``budgetlm serve --workers N`` runs uvicorn's supervisor, which starts the workers and stops
-them on Ctrl-C or SIGTERM. If the supervisor itself is killed (SIGKILL, an OOM kill, a crashed
-terminal), nothing tells the workers: they would keep the port and the ledger open with nobody
-to stop them. Each worker therefore watches its parent and, once it has been re-parented, sends
-itself SIGTERM, which uvicorn handles as a normal shutdown (requests in flight finish, the
-audit log is flushed).
+``budgetlm serve --workers N`` runs a supervisor (``server.handoff``), which starts the
+workers and stops them on Ctrl-C or SIGTERM. If the supervisor itself is killed (SIGKILL, an OOM
+kill, a crashed terminal), nothing tells the workers: they would keep the port and the ledger
+open with nobody to stop them. Each worker therefore watches its parent and, once it has been
+re-parented, sends itself SIGTERM, which uvicorn handles as a normal shutdown (requests in
+flight finish, the audit log is flushed).
 
 A polling thread rather than Linux's ``PR_SET_PDEATHSIG``: it needs no ctypes, works on macOS
 as well, and one ``getppid`` a second costs nothing.

@@ -140,7 +140,7 @@ class LocalBackend:
     def choose_call(self, messages: Sequence[Message], vocabulary: Vocabulary) -> CallChoice:
         """Decode one schema-valid tool call; report the argument the model was least sure of."""
         self._vocabulary = vocabulary
-        self._session.set_context(self._prompt(messages, vocabulary))
+        self._session.set_context(self._prompt(messages, vocabulary), prefill=False)
         decoded = self._session.tool_call(self._schema(messages, vocabulary))
         call = ToolCall.parse(decoded.call_text)
         uncertain, alternatives = _uncertainty(decoded, call, vocabulary)
@@ -150,7 +150,7 @@ class LocalBackend:
         """Generate the answer. The micro model chooses among the answer templates that fit
         the result (``answer.result_phrasings``, its training targets); ``hf:`` models write
         freely."""
-        self._session.set_context(self._prompt(messages, self._vocabulary))
+        self._session.set_context(self._prompt(messages, self._vocabulary), prefill=False)
         if self.own_format:
             templates = result_phrasings(result)
             return self._session.choose_text(templates).text if templates else ""

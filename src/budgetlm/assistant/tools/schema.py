@@ -141,7 +141,9 @@ def decoding_schema(
 
     llguidance enforces ``multipleOf`` exactly, so a decoded amount never has a third decimal;
     jsonschema evaluates it in floating point (and rejects 0.29), which is why ``call_schema``
-    leaves it out and ``validate_call`` checks decimals itself.
+    leaves it out and ``validate_call`` checks decimals itself. An amount narrowed to an
+    ``enum`` of whole cents goes without it: llguidance 1.9 finds ``enum: [19.99]`` with
+    ``multipleOf: 0.01`` unsatisfiable, and "Can I afford $19.99?" then had no call.
 
     Args:
         vocabulary: The user's names.
@@ -158,13 +160,13 @@ def decoding_schema(
             if part.get("type") not in ("number", "integer"):
                 properties[name] = part
                 continue
-            if part["type"] == "number":
-                part = {**part, "multipleOf": 0.01}
             allowed = None if numbers is None else _fitting(part, numbers)
             if allowed:
                 properties[name] = {**part, "enum": allowed}
             elif allowed is None or name in required:
-                properties[name] = part
+                properties[name] = (
+                    {**part, "multipleOf": 0.01} if part["type"] == "number" else part
+                )
         arguments["properties"] = properties
     return schema
 
