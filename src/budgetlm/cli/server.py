@@ -92,6 +92,9 @@ def run_server(config: ServerConfig, workers: int = 1) -> None:
     if workers == 1:
         import uvicorn
 
+        from budgetlm.server.allocator import fix_mmap_threshold
+
+        fix_mmap_threshold()
         uvicorn.run(create_app(config), host=config.host, port=config.port,
                     log_config=uvicorn_log_config(), log_level="warning")  # fmt: skip
         return

@@ -48,9 +48,12 @@ CONFIG_VARIABLE = "BUDGETLM_SERVER_CONFIG"
 def app_from_environment() -> FastAPI:
     """The app of one worker process (uvicorn's factory for ``--workers``), with the settings
     that ``budgetlm serve`` put in ``BUDGETLM_SERVER_CONFIG``; the worker stops if the
-    supervisor that started it dies (``orphans``)."""
+    supervisor that started it dies (``orphans``), and its malloc keeps large blocks apart
+    (``allocator``)."""
+    from budgetlm.server.allocator import fix_mmap_threshold
     from budgetlm.server.orphans import stop_when_orphaned
 
+    fix_mmap_threshold()
     stop_when_orphaned()
     return create_app(ServerConfig.from_json(os.environ[CONFIG_VARIABLE]))
 
