@@ -477,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase and repeat")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--soak-seconds", type=float, default=120.0, help="0 skips the soak")
-    parser.add_argument("--soak-warmup-seconds", type=float, default=60.0,
+    parser.add_argument("--soak-warmup-seconds", type=float, default=180.0,
                         help="mixed load before the soak's memory is sampled")  # fmt: skip
     parser.add_argument("--sample-seconds", type=float, default=3.0)
     parser.add_argument("--flat-mb-per-min", type=float, default=2.0)
