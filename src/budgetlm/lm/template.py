@@ -241,7 +241,8 @@ def render(messages: Sequence[Message], *, add_generation_prompt: bool = False) 
 def _encode_text(tokenizer: PreTrainedTokenizerBase, text: str) -> tuple[int, ...]:
     """Ids of plain text (control-token look-alikes split), kept: a conversation's prompt is
     encoded again at every turn and step, and most of its pieces (the system prompt, the
-    question) were encoded the step before."""
+    question) were encoded the step before. The cache holds the tokenizers it has seen alive,
+    and assumes a tokenizer is not given new tokens after it first encoded text."""
     return tuple(tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True))
 
 
