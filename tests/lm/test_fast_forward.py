@@ -5,12 +5,13 @@ re-extensions, a conversation that outgrows the cache's first buffer) through ``
 once with the lean forward and once with ``DecodingConfig(lean_forward=False)``; the hidden
 states must agree. Models: the shipped micro model in float32 and int8, and tiny random Llama
 (GQA, untied head, biases, a head size other than hidden/heads) and Qwen2 models. Models the
-lean forward does not cover must fall back to Hugging Face.
+lean forward does not cover must fall back to Hugging Face. Ragged batches (``run_batch``) must
+give each item what it gets alone: bit for bit with int8 projections, closely in float32.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 import torch
@@ -238,3 +239,98 @@ def test_kv_cache_crops_and_grows_in_place() -> None:
     assert cache.length == 0
     with pytest.raises(ValueError, match="crop"):
         cache.crop(3)
+
+
+# Ragged batches: items with caches of different lengths (empty, one that must grow past its
+# first buffer of 256 positions, ...) and new tokens of different counts (prefill chunks mixed
+# with single decoding steps).
+BATCH_CACHES = (150, 0, 7, 250, 40, 3)
+BATCH_TOKENS = (1, 17, 1, 10, 5, 30)
+
+
+def _prepared_caches(lean: LeanForward) -> list[KVCache]:
+    caches = []
+    for seed, length in enumerate(BATCH_CACHES):
+        cache = lean.new_cache()
+        if length:
+            lean(_ids(length, 10 + seed), cache)
+        caches.append(cache)
+    return caches
+
+
+def _batch_against_alone(
+    model: PreTrainedModel,
+) -> tuple[list[torch.Tensor], list[torch.Tensor], list[KVCache], list[KVCache]]:
+    """Each item run alone and all in one ``run_batch``: hidden states and caches of both."""
+    lean = LeanForward(model)
+    tokens = [_ids(count, 20 + seed) for seed, count in enumerate(BATCH_TOKENS)]
+    with torch.inference_mode():
+        alone_caches, batch_caches = _prepared_caches(lean), _prepared_caches(lean)
+        alone = [lean(ids, cache) for ids, cache in zip(tokens, alone_caches, strict=True)]
+        batched = lean.run_batch(list(zip(tokens, batch_caches, strict=True)))
+    return alone, batched, alone_caches, batch_caches
+
+
+def _held(cache: KVCache) -> torch.Tensor:
+    return cache._buffer[..., : cache.length, :]
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        pytest.param(lambda: quantize_model(load_model(micro_directory())), id="micro-int8"),
+        pytest.param(
+            lambda: quantize_model(_tiny("llama", attention_bias=True, mlp_bias=True)),
+            id="llama-biases-int8",
+        ),
+    ],
+)
+def test_an_int8_batch_gives_each_item_the_bits_it_gets_alone(
+    model: Callable[[], PreTrainedModel],
+) -> None:
+    # Every op but attention runs over all items' tokens at once; with inputs quantized per
+    # token and integer matmuls, nothing in a token's numbers depends on the other tokens.
+    alone, batched, alone_caches, batch_caches = _batch_against_alone(model())
+    assert len(batched) == len(alone)
+    for got, expected in zip(batched, alone, strict=True):
+        assert got.shape == expected.shape
+        assert torch.equal(got, expected)
+    for got_cache, expected_cache in zip(batch_caches, alone_caches, strict=True):
+        assert got_cache.length == expected_cache.length
+        assert torch.equal(_held(got_cache), _held(expected_cache))
+    assert batch_caches[3].capacity > 256  # grew during the batch
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        pytest.param(lambda: load_model(micro_directory()), id="micro"),
+        pytest.param(lambda: _tiny("qwen2"), id="qwen2"),
+    ],
+)
+def test_a_float_batch_matches_each_item_alone_closely(
+    model: Callable[[], PreTrainedModel],
+) -> None:
+    # Float32 matmuls may sum in another order for another number of rows: here the items of
+    # several tokens come out bit for bit, the single-token ones (a matrix-vector product alone,
+    # part of a matrix product in the batch) up to ~4e-6 apart. So closeness is checked.
+    alone, batched, alone_caches, batch_caches = _batch_against_alone(model())
+    for got, expected in zip(batched, alone, strict=True):
+        torch.testing.assert_close(got, expected, atol=2e-5, rtol=1e-5)
+    for got_cache, expected_cache in zip(batch_caches, alone_caches, strict=True):
+        assert got_cache.length == expected_cache.length
+        torch.testing.assert_close(_held(got_cache), _held(expected_cache), atol=2e-5, rtol=1e-5)
+
+
+def test_a_batch_needs_distinct_caches_and_tokens_for_each_item() -> None:
+    lean = LeanForward(_tiny("llama"))
+    first, second = lean.new_cache(), lean.new_cache()
+    lean([5, 6], first)
+    with pytest.raises(ValueError, match="cache of its own"):
+        lean.run_batch([([7], first), ([8], second), ([9], first)])
+    with pytest.raises(ValueError, match="at least one token"):
+        lean.run_batch([([7], first), ([], second)])
+    with pytest.raises(ValueError, match="at least one token"):
+        lean([], first)
+    assert (first.length, second.length) == (2, 0)  # nothing was run
+    assert lean.run_batch([]) == []

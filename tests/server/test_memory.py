@@ -18,7 +18,7 @@ from budgetlm.assistant.backends.base import CallChoice, Message
 from budgetlm.assistant.tools import ToolCall, ToolResult, Vocabulary
 from budgetlm.ledger.repository import Ledger
 from budgetlm.server.cache import DEFAULT_MAX_BYTES, ResponseCache, retained_bytes
-from budgetlm.server.model_thread import ModelThread
+from budgetlm.server.model_thread import ModelThreads
 from budgetlm.server.service import AssistantService
 from conftest import TODAY, Served
 
@@ -98,11 +98,11 @@ def test_new_questions_fill_the_cache_only_up_to_its_byte_budget(served: Served)
     assert again.status_code == 200 and len(backend.threads) == 60  # the newest is kept
 
 
-# --- The model's thread --------------------------------------------------------------------------
+# --- The model's threads -------------------------------------------------------------------------
 
 
 def test_model_calls_run_one_after_another_on_one_reused_thread() -> None:
-    worker = ModelThread("test-model")
+    worker = ModelThreads(1, "test-model")
     before = threading.active_count()
     ran: list[threading.Thread] = []  # the Thread objects themselves: ids are never reused
 
@@ -112,13 +112,35 @@ def test_model_calls_run_one_after_another_on_one_reused_thread() -> None:
 
     results = [worker.submit(functools.partial(call, i)) for i in range(50)]
     assert [r.result(timeout=10) for r in results] == list(range(50))
-    assert len({id(t) for t in ran}) == 1 and ran[0].ident == worker.ident
+    assert len({id(t) for t in ran}) == 1 and (ran[0].ident,) == worker.idents
     assert ran[0].daemon and ran[0].name == "test-model" and ran[0] is not threading.main_thread()
     assert threading.active_count() == before + 1
 
 
+def test_several_threads_run_calls_at_once_and_take_them_in_order() -> None:
+    worker = ModelThreads(3, "test-model")
+    release, started = threading.Event(), threading.Barrier(4)
+
+    def held(i: int) -> int:
+        started.wait(10)  # all three run at once, or this times out
+        release.wait(10)
+        return i
+
+    first = [worker.submit(functools.partial(held, i)) for i in range(3)]
+    fourth = worker.submit(lambda: 3)
+    started.wait(10)
+    assert not fourth.done()  # queued behind the three
+    assert fourth.cancel()  # not started: dropped
+    release.set()
+    assert [f.result(timeout=10) for f in first] == [0, 1, 2]
+    names = {t.name for t in threading.enumerate() if t.ident in worker.idents}
+    assert names == {"test-model", "test-model-2", "test-model-3"}
+    with pytest.raises(ValueError, match="count"):
+        ModelThreads(0)
+
+
 def test_a_failing_call_reaches_its_caller_and_the_thread_goes_on() -> None:
-    worker = ModelThread()
+    worker = ModelThreads()
 
     def fail() -> int:
         raise RuntimeError("the model server is down")
@@ -129,7 +151,7 @@ def test_a_failing_call_reaches_its_caller_and_the_thread_goes_on() -> None:
 
 
 def test_a_caller_stops_waiting_for_a_slow_call_and_later_calls_wait_behind_it() -> None:
-    worker = ModelThread()
+    worker = ModelThreads()
     release = threading.Event()
     slow = worker.submit(lambda: release.wait(10))
     later = worker.submit(time.monotonic)
@@ -141,7 +163,9 @@ def test_a_caller_stops_waiting_for_a_slow_call_and_later_calls_wait_behind_it()
     assert slow.result(timeout=10) is True and later.result(timeout=10) >= released
 
 
-def test_the_assistant_asks_its_model_on_one_thread_however_many_questions(served: Served) -> None:
+def test_the_assistant_asks_its_model_on_its_own_threads_however_many_questions(
+    served: Served,
+) -> None:
     service: AssistantService = served.client.app.state.assistant  # type: ignore[attr-defined]
     backend = Numbered()
     service._backend = backend
@@ -151,6 +175,7 @@ def test_the_assistant_asks_its_model_on_one_thread_however_many_questions(serve
         with served.store.session() as session:
             reply = service.ask(Ledger(session, workspace_id), TODAY, f"how much did I spend, {i}?")
         assert reply.model == backend.name
-    assert len({id(t) for t in backend.threads}) == 1  # one thread, not one per question
-    assert backend.threads[0] is not threading.current_thread()  # still off the request's thread
-    assert threading.active_count() <= before + 1
+    threads = {id(t) for t in backend.threads}  # the model's threads, not one per question
+    assert len(threads) <= served.config.resolved_model_threads
+    assert threading.current_thread() not in backend.threads  # off the request's thread
+    assert threading.active_count() <= before + served.config.resolved_model_threads

@@ -21,6 +21,7 @@ Also here:
 from __future__ import annotations
 
 import json
+import threading
 import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
@@ -277,6 +278,7 @@ class ConstraintFactory:
         self._vocab_size = vocab_size
         self._capacity = capacity
         self._compiled: OrderedDict[str, LLMatcher] = OrderedDict()
+        self._lock = threading.Lock()  # threads decoding with one decoder share the factory
 
     def __call__(self, grammar: str) -> Constraint:
         """A fresh constraint for ``grammar`` (compiled on first use, copied after).
@@ -284,15 +286,18 @@ class ConstraintFactory:
         Raises:
             DecodingError: If the grammar does not compile.
         """
-        prototype = self._compiled.get(grammar)
-        if prototype is None:
+        with self._lock:
+            prototype = self._compiled.get(grammar)
+            if prototype is not None:
+                self._compiled.move_to_end(grammar)
+        if prototype is None:  # compiled outside the lock: two threads may both compile it
             prototype = LLMatcher(self._tokenizer, grammar, log_level=0)
             if prototype.is_error():
                 raise DecodingError(f"invalid grammar: {prototype.get_error()}")
-            self._compiled[grammar] = prototype
-            if len(self._compiled) > self._capacity:
-                self._compiled.popitem(last=False)
-        self._compiled.move_to_end(grammar)
+            with self._lock:
+                self._compiled[grammar] = prototype
+                if len(self._compiled) > self._capacity:
+                    self._compiled.popitem(last=False)
         return Constraint(prototype.deep_copy(), self._vocab_size)
 
 

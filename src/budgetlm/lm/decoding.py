@@ -35,7 +35,10 @@ backbone with a ``DynamicCache`` otherwise or with ``DecodingConfig(lean_forward
 give the same numbers on the shipped model (``tests/lm/test_fast_forward.py``); the lean one
 spares the per-call overhead that dominates a pass of a model this small.
 
-Neither decoders nor sessions are thread-safe.
+Sessions are not thread-safe. A decoder may be shared by threads that each decode their own
+sessions (the server does so); after :meth:`Decoder.enable_batching` their passes through the
+lean forward run as one batch (``lm.batching``), with the same results as alone (bit for bit
+with int8 weights, within float rounding with float32 ones).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -53,6 +57,7 @@ from numpy.typing import NDArray
 from torch import nn
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
+from budgetlm.lm.batching import PassBatcher
 from budgetlm.lm.constraints import (
     TOOL_CALL_CLOSE,
     TOOL_CALL_OPEN,
@@ -216,6 +221,7 @@ class Decoder:
         self.config = config or DecodingConfig()
         self._backbone: nn.Module = model.get_decoder()  # type: ignore[no-untyped-call]
         self._lean: LeanForward | None = None
+        self._batcher: PassBatcher[KVCache, torch.Tensor] | None = None
         if self.config.lean_forward and unsupported_reason(model) is None:
             self._lean = LeanForward(model)
         self._head = head
@@ -305,16 +311,42 @@ class Decoder:
             return self._lean.new_cache()
         return DynamicCache(config=self.model.config)
 
+    def enable_batching(self, max_wait_seconds: float = 0.05) -> bool:
+        """Let sessions decoding on different threads share forward passes (``lm.batching``):
+        from now on the decoder may be used by several threads at once, each with its own
+        sessions. Only the lean forward batches.
+
+        Returns:
+            Whether passes are batched (False with the Hugging Face forward).
+        """
+        if self._lean is not None and self._batcher is None:
+            self._batcher = PassBatcher(self._lean.run_batch, max_wait_seconds)
+        return self._batcher is not None
+
+    @property
+    def batcher(self) -> PassBatcher[KVCache, torch.Tensor] | None:
+        """What batches passes (its ``batches`` and ``passes`` count them), or None."""
+        return self._batcher
+
+    def taking_part(self) -> AbstractContextManager[None]:
+        """While the block runs, batched passes wait for this thread's next pass too (see
+        ``lm.batching``); nothing without :meth:`enable_batching`. Wrap each model call
+        (a tool call, an answer) in it."""
+        return self._batcher.taking_part() if self._batcher is not None else nullcontext()
+
     def forward(self, token_ids: Sequence[int], cache: Cache) -> torch.Tensor:
         """Run ``token_ids`` after what ``cache`` holds; return the last position's hidden state.
 
         The cache (from :meth:`new_cache`) is extended in place. Nothing is projected onto the
-        vocabulary.
+        vocabulary. With :meth:`enable_batching` the pass may run together with other
+        threads' passes, with the same result.
         """
         with torch.inference_mode():
             if isinstance(cache, KVCache):
                 if self._lean is None:
                     raise TypeError("this decoder uses DynamicCache (see new_cache)")
+                if self._batcher is not None:
+                    return self._batcher.forward(token_ids, cache)
                 return self._lean(token_ids, cache)
             input_ids = torch.tensor([list(token_ids)], dtype=torch.long, device=self.device)
             out = self._backbone(input_ids=input_ids, past_key_values=cache, use_cache=True)

@@ -1,17 +1,55 @@
-"""Int8 weights for CPU inference: the backbone's linear layers as dynamic int8 matmuls.
+"""Int8 weights for CPU inference: the backbone's linear layers as int8 matmuls, one input
+scale per token.
 
 :func:`quantize_model` replaces every ``nn.Linear`` of a causal LM's backbone (attention and MLP
-projections) by an :class:`Int8Linear`: the weight is stored as int8 with one symmetric scale per
-output channel, prepacked once for FBGEMM, and each call quantizes its input on the fly (one
-scale for the whole input, so for all tokens of a prefill together) and multiplies in int8
-inside one C++ op (``torch.ops.quantized.linear_dynamic``, the kernel behind the old
-``quantize_dynamic``).
+projections) by an :class:`Int8Linear`. Its weight is stored as int8 with one symmetric scale per
+output channel. Each call quantizes every row of its input (every token) on its own, symmetrically
+to [-127, 127] with the row's largest magnitude / 127 as scale, multiplies int8 by int8 with
+``torch._int_mm`` (int32 sums), and multiplies the result by the row's and the output channel's
+scales.
 
-Why it is faster. On the ``micro`` model a one-token step reads all 12.6 MB of float32 linear
-weights, which do not fit in a core's L2 cache; int8 reads a quarter of that (one thread,
-2-core AMD EPYC: 1.9 ms against 2.8 ms a step, 8.6 ms against 15.8 ms for a 150-token prefill;
-``benchmarks/RESULTS.md``). A single layer whose weight stays in L2 is *not* faster at one token
-(29 us against 18 us for 256 -> 768): the gain is memory traffic, not arithmetic.
+Why one scale per row. A token's output then depends on that token alone: the same bits whether it
+is computed alone, in a prefill chunk or in a pass that batches several conversations
+(``LeanForward.run_batch``). With one scale for the whole input (``quantized::linear_dynamic``, what
+this module used before) a question's answer could depend on what else was asked at the same time,
+and a prompt gave other numbers prefilled at once than in pieces. The integer sums are exact
+(int32 on every shape tried, including 1 row, odd sizes such as Qwen2.5-0.5B's 896 -> 1152 and
+inputs at +-127; ``tests/lm/test_quantize.py``), and the float steps after them are elementwise, so
+nothing depends on how rows are grouped. For the same reason the old ``reduce_range`` option (7-bit
+inputs, because FBGEMM's kernel without AVX-512 VNNI summed pairs of products in 16 bits) is gone.
+
+Why int8 is faster than float32. On the ``micro`` model a one-token step reads all 12.6 MB of
+float32 linear weights, which do not fit in a core's L2 cache; int8 reads a quarter of that. The
+gain is memory traffic and, from a few rows on, arithmetic. One pass of the lean forward over a
+150-token cache (one thread, shared 2-core AMD EPYC, medians of three runs): float32 2.1 / 4.4 /
+15.5 ms for 1 / 17 / 120 tokens, int8 1.1 / 2.3 / 7.7 ms.
+
+Cost of the per-row scales. Medians of one layer's call in microseconds, one thread, float32 / the
+fused per-tensor op (``quantized::linear_dynamic``) / this module, at 1, 8, 17 and 64 rows: 256->768
+19/16/16, 56/22/30, 99/33/42, 272/91/96; 896->1152 74/30/32, 287/59/98, 522/108/150, 1475/345/394.
+At one row the two are even: ``_int_mm`` with the weight as a transposed view of its (out, in) rows
+takes a matrix-vector path (the product alone 3.8 us against 8 us with a contiguous (in, out) copy,
+which is at most 12% faster from two rows on). From a few rows on the quantization's separate ops
+(eleven against one) and ``_int_mm``'s slower small-matrix kernel cost more. Whole passes of the
+micro model, paired in one process against the fused op (and the lean forward before ``run_batch``):
+1 token -1%, 17 tokens +8%, 120 tokens +0%.
+
+Accuracy (``budgetlm eval assistant --model micro+int8 --conversations 1000 --no-safety``):
+tool-call exact match 69.43% (fused op 69.55%, float32 69.43%), held-out phrasings 54.38%
+(54.27%); the same call as float32 on 1,666 of 1,688 turns (fused op 1,657).
+
+Options measured and not taken (same CPU, one layer, 256 -> 768):
+
+- Fewer ops (an int32 x float multiply doing the cast, ``eps + amax / 127`` as one ``add``): no
+  measurable difference. Python floats as operands of ``mul``/``div`` cost ~2 us more per op than
+  0-d tensors, hence :data:`_ONE_127TH`.
+- ``torch.linalg.vector_norm(x, inf)`` for the row maxima: one op instead of two, but 40% slower at
+  64 rows.
+- Weight-only int8: ``aten._weight_int8pack_mm`` 157 us and 10.5 ms at 1 and 64 rows (not tuned
+  for float32 input on x86); dequantizing the weight per call 56 us and 312 us.
+- bfloat16 weights: 52 us and 140 us, slower at one token, which is what decoding mostly does.
+- torchao 0.18 without ``torch.compile`` (Python tensor subclasses): 2-12x slower than float32,
+  it warns on import, and its wheel carries CUDA libraries.
 
 What is kept in float32, and why:
 
@@ -21,35 +59,17 @@ What is kept in float32, and why:
   reads one row per token anyway.
 - Norms, rotary embeddings, attention over the KV cache: no weights to speak of.
 
-Options measured on the same CPU (torch 2.13, one thread, per call of a 256 -> 768 layer at 1 and
-64 tokens; float32: 18 us and 270 us; this module: 29 us and 91 us) and not taken:
+Caveat: ``torch._int_mm`` is a private op (a leading underscore): a later torch may change it.
 
-- ``torch.ao.quantization.quantize_dynamic``: the same kernel, but deprecated (it warns).
-- Weight-only int8: ``aten._weight_int8pack_mm`` 157 us and 10.5 ms (not tuned for float32
-  input on x86); dequantizing the weight per call 56 us and 312 us.
-- ``torch._int_mm`` with the input quantized by separate tensor ops: 20 us and 110 us, no better
-  than the fused op, with more code.
-- bfloat16 weights: 52 us and 140 us, slower at one token, which is what decoding mostly does.
-- torchao 0.18 without ``torch.compile`` (Python tensor subclasses): 2-12x slower than float32,
-  it warns on import, and its wheel carries CUDA libraries.
-
-Results depend a little on how tokens are grouped into forward passes (the input scale is per
-pass), so an int8 model's calls can differ between a prompt prefilled at once and in pieces.
-
-Caveat: creating the int8 weight goes through a quantized tensor (``torch.qint8``), whose
-creation functions torch 2.13 deprecates (pytorch/pytorch#184982); that one warning is
-silenced here. The kernels themselves do not warn, but may go the same way in a later torch.
-
-A quantized model is for inference only: its packed weights are not in ``state_dict``, so it
-cannot be trained or saved with ``save_pretrained``.
+A quantized model is for inference only: its int8 weights are plain attributes, not parameters or
+buffers, so they are not in ``state_dict``; it cannot be trained or saved with
+``save_pretrained``, and its int8 weights stay on the CPU.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, cast, get_args
+from typing import TYPE_CHECKING, Literal, cast, get_args
 
 import torch
 from torch import nn
@@ -61,7 +81,6 @@ __all__ = [
     "QUANTIZATIONS",
     "Int8Linear",
     "Quantization",
-    "QuantizeConfig",
     "parse_quantization",
     "quantize_model",
     "weight_bytes",
@@ -71,25 +90,10 @@ Quantization = Literal["int8"]
 QUANTIZATIONS: tuple[str, ...] = get_args(Quantization)
 """Names accepted by :func:`parse_quantization` (``micro+int8`` on the command line)."""
 
-_DEPRECATED_QTENSOR = "torch.quantize_per_tensor, torch.quantize_per_channel"
-
-
-@dataclass(frozen=True)
-class QuantizeConfig:
-    """How :func:`quantize_model` quantizes."""
-
-    reduce_range: bool | None = None
-    """Quantize inputs to 7 bits instead of 8. FBGEMM's kernel for CPUs without AVX-512 VNNI
-    sums pairs of int8 products in 16 bits, which 8-bit inputs can overflow (7-bit ones
-    cannot); with VNNI the sums are 32-bit. ``None``: 7 bits unless the CPU has AVX-512 VNNI.
-    7 bits doubles the rounding error of the inputs (see ``benchmarks/RESULTS.md``)."""
-
-    def resolved_reduce_range(self) -> bool:
-        """:attr:`reduce_range`, with ``None`` decided for this CPU."""
-        if self.reduce_range is not None:
-            return self.reduce_range
-        has_vnni = getattr(torch.cpu, "_is_vnni_supported", lambda: False)
-        return not bool(has_vnni())
+_TINY = 1e-12
+"""Smallest absolute maximum a row is scaled by (an all-zero row stays zero)."""
+_ONE_127TH = torch.tensor(1.0 / 127.0)
+"""As a tensor: multiplying by a Python float costs ~2 us more per call (it is wrapped first)."""
 
 
 def parse_quantization(name: str) -> Quantization:
@@ -104,26 +108,37 @@ def parse_quantization(name: str) -> Quantization:
 
 
 class Int8Linear(nn.Module):
-    """A linear layer with int8 weights (per output channel) and dynamically quantized input.
+    """A linear layer with int8 weights (per output channel) and inputs quantized per row.
+
+    Each row of the input (each token) is quantized on its own, so a row's output does not
+    depend on the other rows of the call.
 
     Args:
         linear: The float layer to quantize (it is not modified).
-        reduce_range: Quantize inputs to 7 bits (:attr:`QuantizeConfig.reduce_range`).
     """
 
-    def __init__(self, linear: nn.Linear, *, reduce_range: bool = True) -> None:
+    def __init__(self, linear: nn.Linear) -> None:
         super().__init__()
-        self.in_features = linear.in_features
-        self.out_features = linear.out_features
-        self.reduce_range = reduce_range
         weight = linear.weight.detach().float()  # (out, in)
-        scales = (weight.abs().amax(dim=1) / 127.0).clamp_min(1e-12).double()  # (out,)
-        zero_points = torch.zeros(self.out_features, dtype=torch.long)
-        bias = None if linear.bias is None else linear.bias.detach().float()
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=_DEPRECATED_QTENSOR, category=UserWarning)
-            qweight = torch.quantize_per_channel(weight, scales, zero_points, 0, torch.qint8)
-        self._packed: Any = torch.ops.quantized.linear_prepack(qweight, bias)
+        scales = weight.abs().amax(dim=1).clamp_min(_TINY) / 127.0  # (out,)
+        values = torch.round(weight / scales[:, None]).to(torch.int8)
+        bias = None if linear.bias is None else linear.bias.detach().float().clone()
+        self._store(values, scales, bias)
+
+    def _store(self, values: torch.Tensor, scales: torch.Tensor, bias: torch.Tensor | None) -> None:
+        """Keep the weight as int8 ``values`` (out, in), float ``scales`` (out,) and ``bias``.
+
+        Plain attributes, not parameters or buffers: they stay out of ``state_dict`` and on the
+        CPU.
+        """
+        self.in_features = values.shape[1]
+        self.out_features = values.shape[0]
+        self._values = values.contiguous()  # (out, in)
+        # _int_mm takes (in, out); a transposed view of the (out, in) rows is 2-3x faster at one
+        # row than a contiguous (in, out) copy and at most 12% slower at more rows.
+        self._values_t = self._values.t()
+        self._scales = scales.float().contiguous()
+        self._bias = bias
 
     @classmethod
     def concatenate(cls, layers: Sequence[Int8Linear]) -> Int8Linear:
@@ -133,55 +148,52 @@ class Int8Linear(nn.Module):
         layer would quantize alike, is quantized once (``lm.fast_forward`` fuses q/k/v so).
 
         Raises:
-            ValueError: For layers of different input sizes or input ranges.
+            ValueError: For layers of different input sizes.
         """
-        if len({(layer.in_features, layer.reduce_range) for layer in layers}) != 1:
-            raise ValueError("only layers with the same input size and range can be joined")
-        unpacked = [torch.ops.quantized.linear_unpack(layer._packed) for layer in layers]
-        values = torch.cat([qweight.int_repr() for qweight, _ in unpacked])  # (out, in)
-        scales = torch.cat([qweight.q_per_channel_scales() for qweight, _ in unpacked])  # (out,)
-        zero_points = torch.zeros(values.shape[0], dtype=torch.long)
-        qweight = torch._make_per_channel_quantized_tensor(values, scales, zero_points, 0)
+        if len({layer.in_features for layer in layers}) != 1:
+            raise ValueError("only layers with the same input size can be joined")
         bias = None
-        if any(b is not None for _, b in unpacked):
-            parts = [torch.zeros(q.shape[0]) if b is None else b for q, b in unpacked]
+        if any(layer._bias is not None for layer in layers):
+            parts = [
+                torch.zeros(layer.out_features) if layer._bias is None else layer._bias
+                for layer in layers
+            ]
             bias = torch.cat(parts)
         joined = cls.__new__(cls)  # an alternate constructor: no float layer to quantize
         nn.Module.__init__(joined)
-        joined.in_features = layers[0].in_features
-        joined.out_features = values.shape[0]
-        joined.reduce_range = layers[0].reduce_range
-        joined._packed = torch.ops.quantized.linear_prepack(qweight, bias)
+        joined._store(
+            torch.cat([layer._values for layer in layers]),
+            torch.cat([layer._scales for layer in layers]),
+            bias,
+        )
         return joined
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x @ W.T + b`` with ``x`` quantized per call: (..., in) -> (..., out), float32."""
-        out: torch.Tensor = torch.ops.quantized.linear_dynamic(
-            x.float(), self._packed, self.reduce_range
-        )
-        return out
+        """``x @ W.T + b`` with each row of ``x`` quantized alone: (..., in) -> (..., out)."""
+        if x.dim() != 2:
+            rows = self.forward(x.reshape(-1, self.in_features))
+            return rows.view(*x.shape[:-1], self.out_features)
+        scale = x.abs().amax(dim=1, keepdim=True).clamp_min_(_TINY).mul_(_ONE_127TH)  # (M, 1)
+        values = x.div(scale).round_().to(torch.int8)  # (M, in), within [-127, 127]
+        out = torch._int_mm(values, self._values_t)  # (M, out) int32, exact
+        out = out.float().mul_(self._scales).mul_(scale)
+        return out if self._bias is None else out.add_(self._bias)
 
     def int8_weight(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The stored weight as plain tensors: int8 values (out, in) and float scales (out,)."""
-        qweight, _ = torch.ops.quantized.linear_unpack(self._packed)
-        return qweight.int_repr(), qweight.q_per_channel_scales().float()
+        """The stored weight: int8 values (out, in) and float scales (out,), not copies."""
+        return self._values, self._scales
 
     def dequantized_weight(self) -> torch.Tensor:
         """The float weight the layer effectively multiplies by: (out, in)."""
-        values, scales = self.int8_weight()
-        return values.float() * scales[:, None]
+        return self._values.float() * self._scales[:, None]
 
     def extra_repr(self) -> str:
-        return (
-            f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"reduce_range={self.reduce_range}"
-        )
+        return f"in_features={self.in_features}, out_features={self.out_features}"
 
 
 def quantize_model(
     model: PreTrainedModel,
     quantization: Quantization = "int8",
-    config: QuantizeConfig | None = None,
 ) -> PreTrainedModel:
     """Replace the linear layers of ``model``'s backbone by :class:`Int8Linear`, in place.
 
@@ -191,7 +203,6 @@ def quantize_model(
     Args:
         model: A Hugging Face causal LM (Llama/Qwen2 family), float32 on the CPU.
         quantization: The scheme; only ``"int8"`` so far.
-        config: Defaults to :class:`QuantizeConfig`.
 
     Returns:
         ``model`` itself.
@@ -200,16 +211,14 @@ def quantize_model(
         ValueError: For an unknown quantization, or a model not on the CPU.
     """
     parse_quantization(quantization)
-    config = config or QuantizeConfig()
     if any(p.device.type != "cpu" for p in model.parameters()):
         raise ValueError("int8 quantization runs on the CPU; move the model there first")
-    reduce_range = config.resolved_reduce_range()
     backbone: nn.Module = model.get_decoder()  # type: ignore[no-untyped-call]
     targets = [(n, m) for n, m in backbone.named_modules() if isinstance(m, nn.Linear)]
     for name, linear in targets:
         parent_name, _, attribute = name.rpartition(".")
         parent = backbone.get_submodule(parent_name)
-        setattr(parent, attribute, Int8Linear(linear, reduce_range=reduce_range))
+        setattr(parent, attribute, Int8Linear(linear))
     model.eval()  # type: ignore[no-untyped-call]
     return model
 

@@ -47,6 +47,10 @@ class ServerConfig:
     """Requests one key (or the loopback user) may make per minute."""
     model_timeout_seconds: float = 10.0
     """A model call slower than this falls back to the deterministic answer."""
+    model_threads: int | None = None
+    """Questions the model works on at once in each server process, on threads of their own;
+    a local model runs their forward passes as one batch (``lm.batching``). None: one for the
+    micro model, 8 for the others (see :attr:`resolved_model_threads`)."""
     load_model_at_start: bool = False
     """Open the model when the server starts (``budgetlm serve`` does), instead of on the first
     question, whose load would otherwise count against ``model_timeout_seconds``."""
@@ -63,6 +67,18 @@ class ServerConfig:
     assistant then answers without the model until the cool-down ends."""
     breaker_cooldown_seconds: float = 30.0
     """How long an open breaker keeps the model out before one question probes it again."""
+
+    @property
+    def resolved_model_threads(self) -> int:
+        """:attr:`model_threads`, with None decided for the model. The micro model answers one
+        question at a time: a pass of it is mostly per-operation overhead, and batching saved
+        little but stretched the tail of ask's latency (``benchmarks/RESULTS.md``). A pass of a
+        larger local model reads hundreds of MB of weights, which a batch reads once (8
+        one-token passes of a Qwen2.5-0.5B-sized model cost 0.25x as a batch), and a remote
+        model's calls wait on the network."""
+        if self.model_threads is not None:
+            return self.model_threads
+        return 1 if self.model.partition("+")[0] == "micro" else 8
 
     @property
     def keys_required(self) -> bool:

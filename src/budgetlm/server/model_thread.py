@@ -1,4 +1,4 @@
-"""One long-lived thread for the assistant's model calls.
+"""Long-lived threads for the assistant's model calls.
 
 The service runs each model call off the request's thread so that the request can stop waiting
 after ``model_timeout_seconds`` (``service.AssistantService``). Starting a new thread for every
@@ -8,11 +8,14 @@ so with requests queueing on the model the calls' threads landed in every arena,
 kept the freed memory of the model's large, variously sized allocations (prefill activations,
 attention scores, grammars). With 16 clients asking new questions RSS grew by about 60 KB per
 question while glibc's in-use bytes stayed flat (``benchmarks/server_bench.py``'s soak: +30
-MB/min). One thread that lives as long as the process keeps those allocations in one arena,
+MB/min). Threads that live as long as the process keep those allocations in their arenas,
 reused call after call.
 
-The thread is a daemon, as the per-call threads were: a call that never returns (a hung remote
-model) must not keep the process from exiting. It starts on the first ``submit``.
+Several threads let several questions decode at once, so that the model can run their forward
+passes as one batch (``lm.batching``); ``ServerConfig.model_threads`` sets how many.
+
+The threads are daemons, as the per-call threads were: a call that never returns (a hung remote
+model) must not keep the process from exiting. They start on the first ``submit``.
 """
 
 from __future__ import annotations
@@ -26,21 +29,25 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-class ModelThread:
-    """Runs submitted calls one after another on a single daemon thread.
+class ModelThreads:
+    """Runs submitted calls on ``count`` daemon threads that take them first come, first served.
 
-    A call that raises sets its future's exception; the thread goes on with the next call. A
+    A call that raises sets its future's exception; its thread goes on with the next call. A
     call still running when its caller stops waiting keeps running (a thread cannot be
-    stopped), and later calls wait in the queue behind it.
+    stopped); a call cancelled before it started (``Future.cancel``) is skipped.
 
     Args:
-        name: The thread's name (shown in stack dumps and profilers).
+        count: How many calls may run at once.
+        name: The threads' name (shown in stack dumps and profilers), numbered from the second.
     """
 
-    def __init__(self, name: str = "budgetlm-model") -> None:
+    def __init__(self, count: int = 1, name: str = "budgetlm-model") -> None:
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        self.count = count
         self.name = name
         self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     def submit(self, call: Callable[[], T]) -> Future[T]:
@@ -48,15 +55,18 @@ class ModelThread:
         outcome: Future[T] = Future()
         self._calls.put((call, outcome))
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-                self._thread.start()
+            if not self._threads:
+                for index in range(self.count):
+                    name = self.name if index == 0 else f"{self.name}-{index + 1}"
+                    thread = threading.Thread(target=self._run, name=name, daemon=True)
+                    thread.start()
+                    self._threads.append(thread)
         return outcome
 
     @property
-    def ident(self) -> int | None:
-        """The thread's identifier, or None before the first call."""
-        return self._thread.ident if self._thread is not None else None
+    def idents(self) -> tuple[int | None, ...]:
+        """The threads' identifiers (none before the first call)."""
+        return tuple(thread.ident for thread in self._threads)
 
     def _run(self) -> None:
         while True:

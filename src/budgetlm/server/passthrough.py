@@ -16,8 +16,11 @@ only the conversation and the grammar guides it; ``hf:`` models get the tools in
 template (``lm.hf_chat.ChatRenderer``), as the ``hf:`` backend does. ``openai:`` backends are not
 served here (the router refuses with a 400): the client can call that server directly.
 
-The model is shared with the assistant: every decoding step holds the assistant service's lock,
-and this module keeps its own decoding session, so the assistant's KV cache is left alone.
+The model is shared with the assistant: decoding runs on the assistant service's model threads
+(queued with its questions, its passes batched with theirs), and each thread keeps a
+pass-through session of its own, so the assistants' KV caches are left alone. A request waits at
+most ``model_timeout_seconds`` for a thread (else ``ModelBusy``); once started, decoding ends
+within its token cap.
 """
 
 from __future__ import annotations
@@ -25,15 +28,16 @@ from __future__ import annotations
 import codecs
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from budgetlm.errors import BudgetlmError, InputError
 
 if TYPE_CHECKING:
+    from budgetlm.assistant.backends.base import Backend
     from budgetlm.assistant.backends.local import LocalBackend
     from budgetlm.lm.decoding import Generation, Session
     from budgetlm.lm.hf_chat import ChatRenderer
@@ -47,6 +51,7 @@ MAX_TEXT_TOKENS = 200
 """Default cap on a generated answer's tokens (a request's ``max_tokens`` lowers or raises it)."""
 
 FinishReason = Literal["stop", "length", "tool_calls"]
+T = TypeVar("T")
 _BOUNDED = ("maxLength", "enum", "const", "pattern", "format")
 
 
@@ -59,7 +64,7 @@ class ContextTooLong(InputError):
 
 
 class ModelBusy(BudgetlmError):
-    """Another request held the model for longer than the server waits."""
+    """Other requests kept every model thread for longer than the server waits."""
 
 
 class ModelFailure(BudgetlmError):
@@ -137,22 +142,11 @@ class Passthrough:
 
     def __init__(self, service: AssistantService) -> None:
         self.service = service
-        self._session: Session | None = None
+        self._sessions = threading.local()
+        """Each model thread's pass-through session."""
         self._renderer: ChatRenderer | None = None
 
-    @contextmanager
-    def _model(self) -> Iterator[None]:
-        """Hold the model: the service serializes every use of its backend with its lock (a
-        decoder is not thread-safe), waiting at most ``model_timeout_seconds`` for it."""
-        lock = self.service.model_lock
-        if not lock.acquire(timeout=self.service.config.model_timeout_seconds):
-            raise ModelBusy("the model is busy with other requests; retry shortly")
-        try:
-            yield
-        finally:
-            lock.release()
-
-    def _local(self, today: date) -> tuple[LocalBackend, Session]:
+    def _local(self, today: date) -> LocalBackend:
         from budgetlm.assistant.backends.local import LocalBackend
 
         backend = self.service.backend(today)
@@ -161,9 +155,29 @@ class Passthrough:
                 f"this server's model is {backend.name}: requests with tools or tool results "
                 "need a local model (micro or hf:); call that server directly instead"
             )
-        if self._session is None:
-            self._session = backend.decoder.session()
-        return backend, self._session
+        return backend
+
+    def _decode(self, backend: LocalBackend, today: date, work: Callable[[Session], T]) -> T:
+        """``work`` on a model thread with that thread's session of ``backend``'s decoder.
+
+        Raises:
+            ModelBusy: No model thread took it within ``model_timeout_seconds``.
+        """
+
+        def call(_thread_backend: Backend) -> T:
+            mine = self._sessions.__dict__
+            if mine.get("decoder") is not backend.decoder:  # first call, or a new model
+                mine.update(decoder=backend.decoder, session=backend.decoder.session())
+            with backend.decoder.taking_part():
+                return work(mine["session"])
+
+        outcome = self.service.submit_model_call(call, today)
+        try:
+            return outcome.result(timeout=self.service.config.model_timeout_seconds)
+        except TimeoutError:
+            if outcome.cancel():
+                raise ModelBusy("the model is busy with other requests; retry shortly") from None
+            return outcome.result()  # started: it ends within its token cap
 
     def call(
         self,
@@ -178,24 +192,28 @@ class Passthrough:
         Raises:
             InputError: Tools whose schemas cannot be compiled, or a conversation too long.
             UnsupportedBackend: The service's model is remote.
+            ModelBusy: No model thread was free in time.
             ModelFailure: No complete call within ``MAX_CALL_TOKENS``.
         """
-        from budgetlm.lm.decoding import DecodingError
+        from budgetlm.lm.decoding import DecodingError, ToolCallGeneration
 
         schema = call_schema(tools)
-        with self._model():
-            backend, session = self._local(today)
-            try:
-                backend.decoder.constraint(backend.decoder.tool_call_grammar(schema))
-            except (DecodingError, ValueError) as error:
-                reason = str(error).splitlines()[0]
-                raise InputError(f"the tools' parameter schemas are not usable: {reason}") from None
-            prompt = self._prompt(backend, messages, tools, MAX_CALL_TOKENS)
+        backend = self._local(today)
+        try:
+            backend.decoder.constraint(backend.decoder.tool_call_grammar(schema))
+        except (DecodingError, ValueError) as error:
+            reason = str(error).splitlines()[0]
+            raise InputError(f"the tools' parameter schemas are not usable: {reason}") from None
+        prompt = self._prompt(backend, messages, tools, MAX_CALL_TOKENS)
+
+        def decode(session: Session) -> ToolCallGeneration:
             session.set_context(prompt)
             try:
-                decoded = session.tool_call(schema, max_new_tokens=MAX_CALL_TOKENS)
+                return session.tool_call(schema, max_new_tokens=MAX_CALL_TOKENS)
             except DecodingError as error:
                 raise ModelFailure(str(error)) from None
+
+        decoded = self._decode(backend, today, decode)
         parsed = json.loads(decoded.call_text)
         arguments = json.dumps(parsed["arguments"], ensure_ascii=False)
         generation = decoded.generation
@@ -221,15 +239,19 @@ class Passthrough:
         Raises:
             InputError: A conversation too long for the model's context.
             UnsupportedBackend: The service's model is remote.
+            ModelBusy: No model thread was free in time.
         """
         limit = max_tokens or MAX_TEXT_TOKENS
-        with self._model():
-            backend, session = self._local(today)
-            prompt = self._prompt(backend, messages, tools, limit)
+        backend = self._local(today)
+        prompt = self._prompt(backend, messages, tools, limit)
+
+        def decode(session: Session) -> Generation:
             session.set_context(prompt)
-            generation = session.generate(max_new_tokens=limit)
-            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-            pieces = [decoder.decode(backend.decoder.token_bytes(t)) for t in generation.token_ids]
+            return session.generate(max_new_tokens=limit)
+
+        generation = self._decode(backend, today, decode)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pieces = [decoder.decode(backend.decoder.token_bytes(t)) for t in generation.token_ids]
         pieces.append(decoder.decode(b"", final=True))
         return Completion(
             "length" if generation.stop_reason == "max_tokens" else "stop",

@@ -2,16 +2,19 @@
 ``/ask`` and the OpenAI-compatible endpoint's assistant mode, guarded by a timeout and a circuit
 breaker, and audited.
 
-Backends are not thread-safe (a decoding session holds one KV cache), and FastAPI runs plain
-route functions in a thread pool, so model calls are serialized by a lock, granted first come,
-first served (``fair_lock``): under load no question is overtaken. The backend is opened
-on first use, so a server that is only asked for ledger data never loads a model.
+**Model threads.** Model calls run on ``model_threads`` long-lived threads (``model_thread``),
+which take questions first come, first served: under load no question is overtaken. Each
+thread has a backend of its own, since a decoding session holds one conversation's KV cache:
+a fork of the local model's backend (one model and decoder for all threads, their forward
+passes batched, ``lm.batching``), or the one backend for those that keep no conversation
+(remote, and the fakes of tests). The backend is opened on first use, so a server that is only
+asked for ledger data never loads a model.
 
-**Timeout.** The model call runs in a worker thread; the request waits at most
-``model_timeout_seconds`` (for the lock and the call together), then answers without the model.
-A thread cannot be killed, so a late call runs on and keeps the lock until it finishes; questions
-asked meanwhile cannot get the lock in time and are answered without the model too (and count
-as failures, so a hung backend soon opens the breaker).
+**Timeout.** The request waits at most ``model_timeout_seconds`` for its call (queued and
+running together), then answers without the model: ``busy`` if the call had not started (it is
+dropped), ``timeout`` if it had. A thread cannot be killed, so a late call runs on and keeps
+its thread until it finishes; with every thread stuck, questions are answered without the model
+(and count as failures, so a hung backend soon opens the breaker).
 
 **Breaker.** A call that raises or times out is a failure; ``breaker_failures`` in a row open the
 breaker for ``breaker_cooldown_seconds``, during which the model is not asked at all. Then one
@@ -37,11 +40,13 @@ a service used on its own (``audit_log`` None) adds it to the ledger's session.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, fields
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from budgetlm import __version__
 from budgetlm.assistant.assistant import (
@@ -57,8 +62,7 @@ from budgetlm.server.audit import AuditLog, Prediction, record_prediction, split
 from budgetlm.server.breaker import CircuitBreaker
 from budgetlm.server.config import ServerConfig
 from budgetlm.server.derived import DerivedCache
-from budgetlm.server.fair_lock import FairLock
-from budgetlm.server.model_thread import ModelThread
+from budgetlm.server.model_thread import ModelThreads
 
 if TYPE_CHECKING:
     from budgetlm.assistant.backends.base import Backend
@@ -67,6 +71,7 @@ if TYPE_CHECKING:
     from budgetlm.server.metrics import ServerMetrics
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DETERMINISTIC = "deterministic"
 """The model name of answers computed without the model."""
@@ -86,8 +91,8 @@ class FallbackReply(Reply):
     ``fallback`` is True and its ``model`` is ``DETERMINISTIC``."""
 
     reason: str = "error"
-    """Why: ``error``, ``timeout``, ``busy`` (an earlier call still holds the model) or
-    ``circuit_open``."""
+    """Why: ``error``, ``timeout``, ``busy`` (every model thread stayed busy with earlier calls)
+    or ``circuit_open``."""
 
     def to_json(self) -> dict[str, object]:
         """``Reply.to_json`` plus ``model_unavailable`` and ``fallback_reason``."""
@@ -136,27 +141,50 @@ class AssistantService:
         self.breaker = CircuitBreaker(config.breaker_failures, config.breaker_cooldown_seconds)
         self._backend: Backend | None = None
         self._contexts: DerivedCache[ToolContext] = DerivedCache(config.context_entries)
-        self.model_lock = FairLock()
-        """Held by every use of the backend (a decoder is not thread-safe); granted in the
-        order asked, so a queue of questions is answered first come, first served."""
-        self._model_thread = ModelThread()
-        """Runs every model call: one thread for the process, not one per call."""
+        self._model_threads = ModelThreads(config.resolved_model_threads)
+        """Run every model call: ``model_threads`` threads for the process, not one per call."""
+        self._opening = threading.Lock()
+        self._lanes = threading.local()
+        """Each model thread's own backend (see :meth:`_thread_backend`)."""
         self.audit_log: AuditLog | None = None
         """Where predictions are audited (the app sets it when it opens the ledger); None
         adds each row to the asking ledger's session."""
 
     def warm_up(self, today: date) -> None:
         """Open the backend now, so the first question is not timed out by the model's load."""
-        with self.model_lock:
-            self.backend(today)
+        self.backend(today)
 
     def backend(self, today: date) -> Backend:
-        """The model backend, opened on first use."""
-        if self._backend is None:
-            from budgetlm.assistant.backends import open_backend
+        """The model backend, opened on first use (the one that model threads' backends fork
+        from)."""
+        with self._opening:
+            if self._backend is None:
+                from budgetlm.assistant.backends import open_backend
 
-            self._backend = open_backend(self.config.model, today)
-        return self._backend
+                self._backend = open_backend(self.config.model, today)
+            return self._backend
+
+    def submit_model_call(self, call: Callable[[Backend], T], today: date) -> Future[T]:
+        """Run ``call`` with a model thread's own backend, after the calls queued before it.
+
+        Cancelling the future before the call starts drops it.
+        """
+        return self._model_threads.submit(lambda: call(self._thread_backend(today)))
+
+    def _thread_backend(self, today: date) -> Backend:
+        """The calling model thread's backend: a fork of the local model's backend, with a
+        conversation of its own, or the shared backend when it keeps none."""
+        from budgetlm.assistant.backends.local import LocalBackend
+
+        shared = self.backend(today)
+        lane = self._lanes.__dict__
+        if lane.get("shared") is not shared:  # first call, or the backend was replaced
+            own = shared
+            if isinstance(shared, LocalBackend) and self._model_threads.count > 1:
+                own = shared.fork()
+            lane.update(shared=shared, own=own)
+        mine: Backend = lane["own"]
+        return mine
 
     @property
     def model_name(self) -> str:
@@ -206,32 +234,25 @@ class AssistantService:
         """The model's reply, or why there is none (``FallbackReply.reason``)."""
         if not self.breaker.allow():
             return "circuit_open"
-        deadline = time.perf_counter() + self.config.model_timeout_seconds
-        if not self.model_lock.acquire(timeout=self.config.model_timeout_seconds):
-            self.breaker.failure()
-            return "busy"
         # The worker extends a copy, so a late call cannot touch the caller's conversation.
         private = Conversation(list(conversation.messages)) if conversation is not None else None
 
-        def work() -> Reply:
+        def work(backend: Backend) -> Reply:
             began = time.perf_counter()
             try:
-                assistant = Assistant(self.backend(today), context, self._settings())
-                reply = assistant.ask(question, private)
+                reply = Assistant(backend, context, self._settings()).ask(question, private)
                 self._observe("ok", began)
                 return reply
             except Exception:  # any backend failure means: answer without it
                 self._observe("error", began)
                 raise
-            finally:
-                self.model_lock.release()
 
-        outcome = self._model_thread.submit(work)
+        outcome = self.submit_model_call(work, today)
         try:
-            reply = outcome.result(timeout=max(0.0, deadline - time.perf_counter()))
+            reply = outcome.result(timeout=self.config.model_timeout_seconds)
         except TimeoutError:
             self.breaker.failure()
-            return "timeout"
+            return "busy" if outcome.cancel() else "timeout"
         except Exception as error:
             log.warning("assistant model failed (%s); answering without it", type(error).__name__)
             self.breaker.failure()

@@ -3,7 +3,9 @@
 
 Both decode the tool call under the tools' JSON schema (``lm.decoding``, llguidance), so the call
 always validates, and both keep one decoding session whose KV cache is reused across the turns
-of a conversation. They differ in the prompt:
+of a conversation. A server decodes several conversations at once with :meth:`LocalBackend.fork`
+(one backend per thread, one model and decoder for all, passes batched). They differ in the
+prompt:
 
 - ``micro`` was trained on budgetlm's own chat format (``lm.template``) without tool
   descriptions in the prompt, and answers with one of the answer templates that fit the result,
@@ -18,6 +20,7 @@ of a conversation. They differ in the prompt:
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from dataclasses import replace
@@ -127,6 +130,16 @@ class LocalBackend:
             raise BackendError(f"hf:{spec}: the tokenizer has no chat template")
         return cls(model, tokenizer, name=f"hf:{spec}", own_format=False)
 
+    def fork(self) -> LocalBackend:
+        """Another backend over the same model and decoder, with its own conversation, for
+        another thread. The decoder then batches the passes of every thread decoding with it
+        (``Decoder.enable_batching``); each backend is used by one thread at a time."""
+        self.decoder.enable_batching()
+        twin = copy.copy(self)
+        twin._session = self.decoder.session()
+        twin._vocabulary = Vocabulary()
+        return twin
+
     @cached_property
     def _renderer(self) -> ChatRenderer:
         """The prompt layout of ``hf:`` models (the micro model uses ``lm.template``)."""
@@ -140,8 +153,9 @@ class LocalBackend:
     def choose_call(self, messages: Sequence[Message], vocabulary: Vocabulary) -> CallChoice:
         """Decode one schema-valid tool call; report the argument the model was least sure of."""
         self._vocabulary = vocabulary
-        self._session.set_context(self._prompt(messages, vocabulary), prefill=False)
-        decoded = self._session.tool_call(self._schema(messages, vocabulary))
+        with self.decoder.taking_part():
+            self._session.set_context(self._prompt(messages, vocabulary), prefill=False)
+            decoded = self._session.tool_call(self._schema(messages, vocabulary))
         call = ToolCall.parse(decoded.call_text)
         uncertain, alternatives = _uncertainty(decoded, call, vocabulary)
         return CallChoice(call, decoded.confidence, uncertain, alternatives)
@@ -150,11 +164,12 @@ class LocalBackend:
         """Generate the answer. The micro model chooses among the answer templates that fit
         the result (``answer.result_phrasings``, its training targets); ``hf:`` models write
         freely."""
-        self._session.set_context(self._prompt(messages, self._vocabulary), prefill=False)
-        if self.own_format:
-            templates = result_phrasings(result)
-            return self._session.choose_text(templates).text if templates else ""
-        return self._session.generate(max_new_tokens=MAX_ANSWER_TOKENS).text
+        with self.decoder.taking_part():
+            self._session.set_context(self._prompt(messages, self._vocabulary), prefill=False)
+            if self.own_format:
+                templates = result_phrasings(result)
+                return self._session.choose_text(templates).text if templates else ""
+            return self._session.generate(max_new_tokens=MAX_ANSWER_TOKENS).text
 
     def _schema(self, messages: Sequence[Message], vocabulary: Vocabulary) -> dict[str, object]:
         """The call's schema; for the micro model, payees and numbers narrowed to those the
