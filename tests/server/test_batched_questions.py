@@ -85,3 +85,10 @@ def test_questions_asked_at_once_share_passes_and_get_the_answers_they_get_alone
     assert not any(reply["fallback"] for reply in alone)
     batcher = together.backend(TODAY).decoder.batcher  # type: ignore[attr-defined]
     assert batcher is not None and batcher.passes >= 2 * batcher.batches  # passes were shared
+
+
+def test_by_default_micro_answers_one_question_at_a_time_and_other_models_eight() -> None:
+    models = ("micro", "micro+int8", "micro+int8:/m", "micro:/m", "hf:/m", "openai:http://h")
+    threads = [ServerConfig(db_url="sqlite://", model=m).resolved_model_threads for m in models]
+    assert threads == [1, 1, 1, 1, 8, 8]
+    assert ServerConfig(db_url="sqlite://", model_threads=4).resolved_model_threads == 4

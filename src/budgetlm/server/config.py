@@ -78,7 +78,8 @@ class ServerConfig:
         model's calls wait on the network."""
         if self.model_threads is not None:
             return self.model_threads
-        return 1 if self.model.partition("+")[0] == "micro" else 8
+        kind = self.model.partition(":")[0].partition("+")[0]  # micro[+int8][:DIR]
+        return 1 if kind == "micro" else 8
 
     @property
     def keys_required(self) -> bool:
