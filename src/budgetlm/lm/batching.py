@@ -1,8 +1,9 @@
 """One forward pass for the sessions of several threads: dynamic batching of decoding steps.
 
 A server decodes several conversations at once, one per thread, over one model. A pass of the
-micro model costs about 1.2 ms for one token, nearly all of it torch's per-operation overhead,
-and costs hardly more for eight tokens of eight conversations (``LeanForward.run_batch``). A
+micro model costs about 1 ms of CPU for one token, mostly torch's per-operation overhead; one
+pass over one token of each of eight conversations (``LeanForward.run_batch``) costs 3.0-3.5 ms
+with int8 weights, against 7.5-9.7 ms for the eight passes one after another. A
 :class:`PassBatcher` collects the passes that threads ask for and runs them together.
 
 When a batch runs. Threads that will soon ask for passes *take part* (:meth:`taking_part`, for
@@ -39,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 __all__ = ["PassBatcher"]
@@ -57,7 +58,7 @@ class _Request(Generic[Cache, Result]):
     asked_at: float
     result: Result | None = None
     error: BaseException | None = None
-    done: bool = field(default=False)
+    done: bool = False
 
 
 class PassBatcher(Generic[Cache, Result]):

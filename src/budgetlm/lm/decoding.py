@@ -311,17 +311,11 @@ class Decoder:
             return self._lean.new_cache()
         return DynamicCache(config=self.model.config)
 
-    def enable_batching(self, max_wait_seconds: float = 0.05) -> bool:
-        """Let sessions decoding on different threads share forward passes (``lm.batching``):
-        from now on the decoder may be used by several threads at once, each with its own
-        sessions. Only the lean forward batches.
-
-        Returns:
-            Whether passes are batched (False with the Hugging Face forward).
-        """
+    def enable_batching(self) -> None:
+        """Let sessions decoding on different threads share forward passes (``lm.batching``;
+        only through the lean forward: :attr:`batcher` stays None with the Hugging Face one)."""
         if self._lean is not None and self._batcher is None:
-            self._batcher = PassBatcher(self._lean.run_batch, max_wait_seconds)
-        return self._batcher is not None
+            self._batcher = PassBatcher(self._lean.run_batch)
 
     @property
     def batcher(self) -> PassBatcher[KVCache, torch.Tensor] | None:
