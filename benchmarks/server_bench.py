@@ -75,7 +75,7 @@ Request = Callable[[httpx.Client, int], httpx.Response]
 
 def serve_child(
     db: str, port: int, model: str, rate_limit: int, cache_entries: int, workers: int,
-    model_threads: int,
+    model_concurrency: int,
 ) -> None:  # fmt: skip
     """Run ``budgetlm serve``'s command function in this process with ``--rate-limit`` raised
     (and the response cache resized when ``cache_entries`` >= 0, which ``serve`` has no option
@@ -89,7 +89,7 @@ def serve_child(
         )
     serve(host="127.0.0.1", port=port, model=model, db=db, today=TODAY.isoformat(),
           rate_limit=rate_limit, workers=workers,
-          model_threads=model_threads or None)  # fmt: skip
+          model_concurrency=model_concurrency or None)  # fmt: skip
 
 
 def seed_ledger(db_path: Path) -> None:
@@ -115,20 +115,20 @@ def free_port() -> int:
 @contextmanager
 def server_process(
     db_path: Path, model: str, rate_limit: int, cache_entries: int = -1, workers: int = 1,
-    model_threads: int = 0,
+    model_concurrency: int = 0,
 ) -> Iterator[tuple[str, int]]:  # fmt: skip
     """A server on a free loopback port; yields (base URL, pid) once /ready answers."""
     port = free_port()
     if rate_limit:
         command = [sys.executable, __file__, "--serve-child", str(db_path), str(port), model,
                    str(rate_limit), str(cache_entries), str(workers),
-                   str(model_threads)]  # fmt: skip
+                   str(model_concurrency)]  # fmt: skip
     else:
         cli = Path(sys.executable).with_name("budgetlm")
         command = [str(cli), "serve", "--port", str(port), "--db", str(db_path), "--model", model,
                    "--today", TODAY.isoformat(), "--workers", str(workers)]  # fmt: skip
-        if model_threads:
-            command += ["--model-threads", str(model_threads)]
+        if model_concurrency:
+            command += ["--model-concurrency", str(model_concurrency)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -496,24 +496,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-entries", type=int, default=-1,
                         help="response cache size (-1: the server's default)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
-    parser.add_argument("--model-threads", type=int, default=0,
-                        help="questions a worker decodes at once (0: default)")  # fmt: skip
+    parser.add_argument("--model-concurrency", type=int, default=0,
+                        help="model calls a worker works on at once (0: default)")  # fmt: skip
     parser.add_argument("--phases", default=",".join(PHASES),
                         help=f"comma-separated subset of {', '.join(PHASES)}")  # fmt: skip
     parser.add_argument("--serve-child", nargs=7, help=argparse.SUPPRESS,
                         metavar=("DB", "PORT", "MODEL", "RATE", "CACHE", "WORKERS",
-                                 "THREADS"))  # fmt: skip
+                                 "CONCURRENCY"))  # fmt: skip
     args = parser.parse_args(argv)
     if args.serve_child:
-        db, port, model, rate, cache, workers, threads = args.serve_child
-        serve_child(db, int(port), model, int(rate), int(cache), int(workers), int(threads))
+        db, port, model, rate, cache, workers, at_once = args.serve_child
+        serve_child(db, int(port), model, int(rate), int(cache), int(workers), int(at_once))
         return 0
 
     print(f"machine: {os.cpu_count()} cores; load average at start {os.getloadavg()}")
     limit = args.rate_limit or "default (budgetlm serve)"
     print(f"clients {args.clients}, {args.seconds:.0f} s x {args.repeats} per phase, "
           f"model {args.model}, rate limit {limit}, {args.workers} server worker(s), "
-          f"model threads {args.model_threads or 'default'}")  # fmt: skip
+          f"model concurrency {args.model_concurrency or 'default'}")  # fmt: skip
     workdir = Path(tempfile.mkdtemp(prefix="budgetlm-server-bench-"))
     try:
         db_path = workdir / "ledger.db"
@@ -537,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
         phases: dict[str, list[Run]] = {name: [] for name in names}
         with server_process(
             db_path, args.model, args.rate_limit, args.cache_entries, args.workers,
-            args.model_threads,
+            args.model_concurrency,
         ) as (base, pid):  # fmt: skip
             offset = 0
             for _ in range(args.repeats):

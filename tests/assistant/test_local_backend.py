@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import threading
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -16,10 +15,11 @@ from budgetlm.analytics.records import Account, Txn
 from budgetlm.assistant.answer import result_phrasings
 from budgetlm.assistant.assistant import Assistant
 from budgetlm.assistant.backends import BackendError, open_backend
-from budgetlm.assistant.backends.base import CallChoice, call_message, tool_message
+from budgetlm.assistant.backends.base import call_message, tool_message
 from budgetlm.assistant.backends.local import LocalBackend
 from budgetlm.assistant.linking import with_mentions
 from budgetlm.assistant.tools import ToolCall, ToolContext, execute, make_context
+from budgetlm.lm.batching import Interleaver
 from budgetlm.lm.config import TINY, TrainConfig
 from budgetlm.lm.model import build_model, save_model
 from budgetlm.lm.template import Message, render
@@ -166,28 +166,22 @@ def test_missing_models_are_named_clearly(tmp_path: Path) -> None:
         open_backend("gpt:4", TODAY)
 
 
-def test_forked_backends_decode_side_by_side_and_choose_as_they_do_alone(trained: Path) -> None:
+def test_forked_backends_decode_interleaved_and_choose_as_they_do_alone(trained: Path) -> None:
     backend = open_backend(f"hf:{trained}", TODAY)
     assert isinstance(backend, LocalBackend)
     vocabulary = _context().vocabulary
     questions = [f"How much did I spend on {c} {p}?" for c in CATEGORIES for p in PERIODS]
     alone = [backend.choose_call([{"role": "user", "content": q}], vocabulary) for q in questions]
+    jobs = Interleaver()
     forks = [backend.fork() for _ in questions]
-    together: list[CallChoice | None] = [None] * len(questions)
-    start = threading.Barrier(len(questions))
-
-    def ask(index: int) -> None:
-        start.wait(30)
-        message = {"role": "user", "content": questions[index]}
-        together[index] = forks[index].choose_call([message], vocabulary)
-
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert [c.call for c in together if c is not None] == [c.call for c in alone]
+    together = [
+        jobs.start(lambda q=q, fork=fork: fork.choose_call([{"role": "user", "content": q}],
+                                                           vocabulary))
+        for q, fork in zip(questions, forks, strict=True)
+    ]  # fmt: skip
+    while jobs.running:
+        jobs.step()
+    assert [c.result().call for c in together] == [c.call for c in alone]
     for mine, single in zip(together, alone, strict=True):  # float32: within rounding
-        assert mine is not None and mine.confidence == pytest.approx(single.confidence, abs=1e-5)
-    batcher = backend.decoder.batcher
-    assert batcher is not None and batcher.passes > batcher.batches  # passes were shared
+        assert mine.result().confidence == pytest.approx(single.confidence, abs=1e-5)
+    assert jobs.passes >= 2 * jobs.batches  # passes were shared

@@ -1,144 +1,100 @@
-"""Passes of threads decoding side by side run as one batch (lm.batching)."""
+"""Jobs interleaved in one thread run their passes as one batch (lm.batching)."""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from concurrent.futures import Future
 
 import pytest
 
-from budgetlm.lm.batching import PassBatcher
+from budgetlm.lm.batching import Interleaver, shared_pass
 
 Item = tuple[Sequence[int], str]
 
 
 class Recorder:
-    """A ``run_batch`` that answers each item with its cache name and token count, and keeps
-    the batches it ran."""
+    """A batch runner that answers each item with its cache name and token count, and keeps
+    the batches it ran (their caches)."""
 
-    def __init__(self) -> None:
+    def __init__(self, fail_on: str | None = None) -> None:
         self.batches: list[list[str]] = []
+        self.fail_on = fail_on
 
     def __call__(self, items: Sequence[Item]) -> list[str]:
-        self.batches.append([cache for _, cache in items])
+        names = [cache for _, cache in items]
+        self.batches.append(names)
+        if self.fail_on in names:
+            raise MemoryError("out of memory")
         return [f"{cache}:{len(ids)}" for ids, cache in items]
 
 
-def _together(workers: Sequence[Callable[[], None]]) -> None:
-    threads = [threading.Thread(target=work) for work in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
+def _drain(jobs: Interleaver) -> None:
+    while jobs.running:
+        jobs.step()
 
 
-def test_a_lone_thread_never_waits_for_the_bound() -> None:
-    batcher = PassBatcher(Recorder(), max_wait_seconds=30)
-    began = time.monotonic()
-    with batcher.taking_part():
-        assert batcher.forward([1, 2, 3], "a") == "a:3"
-    assert batcher.forward([4], "a") == "a:1"  # without taking part: for this pass only
-    assert time.monotonic() - began < 5
-
-
-def test_threads_taking_part_advance_in_step_one_batch_a_step() -> None:
+def test_outside_an_interleaver_a_pass_runs_at_once_alone() -> None:
     run = Recorder()
-    batcher = PassBatcher(run, max_wait_seconds=30)  # never reached: everyone asks
-    got: dict[str, list[str]] = {}
-    start = threading.Barrier(4)
-
-    def conversation(name: str) -> Callable[[], None]:
-        def work() -> None:
-            with batcher.taking_part():
-                start.wait()
-                got[name] = [batcher.forward([0] * (step + 1), name) for step in range(5)]
-
-        return work
-
-    _together([conversation(name) for name in "abcd"])
-    assert got == {name: [f"{name}:{n}" for n in range(1, 6)] for name in "abcd"}
-    assert len(run.batches) == 5 and all(sorted(b) == list("abcd") for b in run.batches)
-    assert (batcher.batches, batcher.passes) == (5, 20)
+    assert shared_pass(run, [1, 2, 3], "a") == "a:3"
+    assert run.batches == [["a"]]
 
 
-def test_a_thread_slow_to_ask_holds_the_others_only_for_the_bound() -> None:
-    batcher = PassBatcher(Recorder(), max_wait_seconds=0.05)
-    inside, done = threading.Event(), threading.Event()
-    waited: list[float] = []
+def test_jobs_advance_in_step_one_batch_a_step_and_shrink_as_they_end() -> None:
+    run, seen = Recorder(), threading.current_thread()
 
-    def slow() -> None:
-        with batcher.taking_part():
-            inside.set()
-            done.wait(30)  # takes part, asks for nothing
+    def job(name: str, passes: int) -> list[str]:
+        assert threading.current_thread() is seen  # all in the interleaver's thread
+        return [shared_pass(run, [0] * (step + 1), name) for step in range(passes)]
 
-    def quick() -> None:
-        inside.wait(30)
-        with batcher.taking_part():
-            began = time.monotonic()
-            assert batcher.forward([1], "q") == "q:1"
-            waited.append(time.monotonic() - began)
-        done.set()
-
-    _together([slow, quick])
-    assert 0.04 <= waited[0] < 5
+    jobs = Interleaver()
+    futures = [jobs.start(lambda n=n, k=k: job(n, k)) for n, k in (("a", 3), ("b", 1), ("c", 2))]
+    assert run.batches == [] and jobs.running == 3  # started, each parked at its first pass
+    _drain(jobs)
+    assert [f.result() for f in futures] == [["a:1", "a:2", "a:3"], ["b:1"], ["c:1", "c:2"]]
+    assert run.batches == [["a", "b", "c"], ["a", "c"], ["a"]]
+    assert (jobs.batches, jobs.passes) == (3, 6)
 
 
-def test_a_thread_that_stops_taking_part_lets_the_waiting_batch_run() -> None:
-    batcher = PassBatcher(Recorder(), max_wait_seconds=30)
-    both_in, leave = threading.Barrier(2), threading.Event()
-    waited: list[float] = []
+def test_a_job_without_passes_ends_when_started_and_failures_reach_only_their_caller() -> None:
+    jobs = Interleaver()
+    done = jobs.start(lambda: 42)
+    assert done.result() == 42 and jobs.running == 0
 
-    def leaver() -> None:
-        with batcher.taking_part():
-            both_in.wait()
-            leave.wait(30)
+    def broken() -> str:
+        shared_pass(Recorder(), [1], "x")
+        raise ValueError("bad tool")
 
-    def asker() -> None:
-        with batcher.taking_part():
-            both_in.wait()
-            threading.Timer(0.1, leave.set).start()
-            began = time.monotonic()
-            batcher.forward([1], "a")
-            waited.append(time.monotonic() - began)
-
-    _together([leaver, asker])
-    assert waited[0] < 5  # not the 30 s bound
+    failing = jobs.start(broken)
+    fine = jobs.start(lambda: shared_pass(Recorder(), [1], "y"))
+    _drain(jobs)
+    with pytest.raises(ValueError, match="bad tool"):
+        failing.result()
+    assert fine.result() == "y:1"
 
 
-def test_a_failed_batch_reaches_every_thread_in_it_and_later_batches_run() -> None:
-    fail = [True]
+def test_a_failed_batch_raises_in_each_of_its_jobs_at_the_pass_and_the_others_go_on() -> None:
+    broken, healthy = Recorder(fail_on="b"), Recorder()
 
-    def run_batch(items: Sequence[Item]) -> list[str]:
-        if fail[0]:
-            raise RuntimeError("out of memory")
-        return [cache for _, cache in items]
+    def caught(name: str) -> str:
+        try:
+            return shared_pass(broken, [1], name)
+        except MemoryError:
+            return f"{name} recovered"
 
-    batcher = PassBatcher(run_batch, max_wait_seconds=30)
-    errors: list[str] = []
-    start = threading.Barrier(3)
-
-    def work(name: str) -> Callable[[], None]:
-        def run() -> None:
-            with batcher.taking_part():
-                start.wait()
-                try:
-                    batcher.forward([1], name)
-                except RuntimeError as error:
-                    errors.append(str(error))
-
-        return run
-
-    _together([work(name) for name in "abc"])
-    assert errors == ["out of memory"] * 3 and batcher.batches == 1
-    fail[0] = False
-    assert batcher.forward([1], "d") == "d"
+    jobs = Interleaver()
+    results = [jobs.start(lambda n=n: caught(n)) for n in ("a", "b")]
+    other = jobs.start(lambda: shared_pass(healthy, [1, 2], "c"))  # another model: own batch
+    _drain(jobs)
+    assert [r.result() for r in results] == ["a recovered", "b recovered"]
+    assert other.result() == "c:2" and healthy.batches == [["c"]]
+    assert broken.batches == [["a", "b"]] and (jobs.batches, jobs.passes) == (1, 1)
 
 
-def test_a_batch_that_returns_the_wrong_number_of_results_is_an_error() -> None:
-    batcher = PassBatcher(lambda items: [], max_wait_seconds=0)
-    with pytest.raises(RuntimeError, match="0 results for 1"):
-        batcher.forward([1], "a")
-    with pytest.raises(ValueError, match="max_wait_seconds"):
-        PassBatcher(Recorder(), max_wait_seconds=-1)
+def test_a_future_given_to_start_gets_the_result() -> None:
+    outcome: Future[str] = Future()
+    assert outcome.set_running_or_notify_cancel()
+    jobs = Interleaver()
+    assert jobs.start(lambda: shared_pass(Recorder(), [7], "z"), outcome) is outcome
+    _drain(jobs)
+    assert outcome.result() == "z:1"

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from budgetlm.assistant.backends.base import CallChoice, Message
 from budgetlm.assistant.tools import ToolCall, ToolResult, Vocabulary
 from budgetlm.ledger.repository import Ledger
+from budgetlm.lm.batching import shared_pass
 from budgetlm.server.cache import DEFAULT_MAX_BYTES, ResponseCache, retained_bytes
 from budgetlm.server.model_thread import ModelThreads
 from budgetlm.server.service import AssistantService
@@ -102,59 +103,86 @@ def test_new_questions_fill_the_cache_only_up_to_its_byte_budget(served: Served)
 
 
 def test_model_calls_run_one_after_another_on_one_reused_thread() -> None:
-    worker = ModelThreads(1, "test-model")
+    worker = ModelThreads(1, name="test-model")
     before = threading.active_count()
     ran: list[threading.Thread] = []  # the Thread objects themselves: ids are never reused
 
-    def call(i: int) -> int:
+    def call(i: int, slot: int) -> int:
         ran.append(threading.current_thread())
-        return i
+        return i + 100 * slot
 
     results = [worker.submit(functools.partial(call, i)) for i in range(50)]
-    assert [r.result(timeout=10) for r in results] == list(range(50))
+    assert [r.result(timeout=10) for r in results] == list(range(50))  # all in slot 0
     assert len({id(t) for t in ran}) == 1 and (ran[0].ident,) == worker.idents
     assert ran[0].daemon and ran[0].name == "test-model" and ran[0] is not threading.main_thread()
     assert threading.active_count() == before + 1
 
 
 def test_several_threads_run_calls_at_once_and_take_them_in_order() -> None:
-    worker = ModelThreads(3, "test-model")
+    worker = ModelThreads(3, name="test-model")
     release, started = threading.Event(), threading.Barrier(4)
 
-    def held(i: int) -> int:
+    def held(i: int, slot: int) -> tuple[int, int]:
         started.wait(10)  # all three run at once, or this times out
         release.wait(10)
-        return i
+        return i, slot
 
     first = [worker.submit(functools.partial(held, i)) for i in range(3)]
-    fourth = worker.submit(lambda: 3)
+    fourth = worker.submit(lambda slot: 3)
     started.wait(10)
     assert not fourth.done()  # queued behind the three
     assert fourth.cancel()  # not started: dropped
     release.set()
-    assert [f.result(timeout=10) for f in first] == [0, 1, 2]
+    got = [f.result(timeout=10) for f in first]
+    assert [i for i, _ in got] == [0, 1, 2] and sorted(s for _, s in got) == [0, 1, 2]
     names = {t.name for t in threading.enumerate() if t.ident in worker.idents}
     assert names == {"test-model", "test-model-2", "test-model-3"}
     with pytest.raises(ValueError, match="count"):
         ModelThreads(0)
 
 
+def test_a_thread_interleaves_up_to_width_calls_at_their_passes_each_in_a_slot_of_its_own() -> None:
+    worker = ModelThreads(width=3)
+    steps: list[tuple[int, int]] = []  # (call, its pass) in the order they ran
+    slots: dict[int, int] = {}
+
+    queued = threading.Event()
+
+    def call(i: int, slot: int) -> int:
+        queued.wait(10)  # the first call holds the thread until all four are queued
+        slots[i] = slot
+        for step in range(2):
+            steps.append((i, step))
+            shared_pass(lambda items: [len(items)] * len(items), [step], f"cache {i}")
+        return i
+
+    results = [worker.submit(functools.partial(call, i)) for i in range(4)]
+    queued.set()
+    assert [r.result(timeout=10) for r in results] == [0, 1, 2, 3]
+    assert len({slots[0], slots[1], slots[2]}) == 3 and set(slots.values()) == {0, 1, 2}
+    assert len(set(worker.idents)) == 1
+    assert steps[:3] == [(0, 0), (1, 0), (2, 0)]  # the first three start together ...
+    assert steps.index((3, 0)) > steps.index((0, 1))  # ... the fourth when a slot frees
+    with pytest.raises(ValueError, match="width"):
+        ModelThreads(width=0)
+
+
 def test_a_failing_call_reaches_its_caller_and_the_thread_goes_on() -> None:
     worker = ModelThreads()
 
-    def fail() -> int:
+    def fail(slot: int) -> int:
         raise RuntimeError("the model server is down")
 
     with pytest.raises(RuntimeError, match="down"):
         worker.submit(fail).result(timeout=10)
-    assert worker.submit(lambda: 7).result(timeout=10) == 7
+    assert worker.submit(lambda slot: 7).result(timeout=10) == 7
 
 
 def test_a_caller_stops_waiting_for_a_slow_call_and_later_calls_wait_behind_it() -> None:
     worker = ModelThreads()
     release = threading.Event()
-    slow = worker.submit(lambda: release.wait(10))
-    later = worker.submit(time.monotonic)
+    slow = worker.submit(lambda slot: release.wait(10))
+    later = worker.submit(lambda slot: time.monotonic())
     with pytest.raises(TimeoutError):
         slow.result(timeout=0.05)
     assert not later.done()
@@ -175,7 +203,7 @@ def test_the_assistant_asks_its_model_on_its_own_threads_however_many_questions(
         with served.store.session() as session:
             reply = service.ask(Ledger(session, workspace_id), TODAY, f"how much did I spend, {i}?")
         assert reply.model == backend.name
-    threads = {id(t) for t in backend.threads}  # the model's threads, not one per question
-    assert len(threads) <= served.config.resolved_model_threads
+    threads = {id(t) for t in backend.threads}  # the model's thread, not one per question
+    assert len(threads) == 1
     assert threading.current_thread() not in backend.threads  # off the request's thread
-    assert threading.active_count() <= before + served.config.resolved_model_threads
+    assert threading.active_count() <= before + 1

@@ -405,7 +405,10 @@ def test_a_failing_model_falls_back_to_a_flagged_deterministic_answer_and_opens_
 
 @pytest.fixture
 def impatient(tmp_path: Path) -> Iterator[Served]:
-    yield from serve(tmp_path, model_timeout_seconds=0.2, model_threads=2, breaker_failures=4)
+    # A remote model's calls run on threads of their own: two here (the test's backend stands
+    # in for it; the address is never called).
+    yield from serve(tmp_path, model="openai:http://127.0.0.1:9/v1", model_concurrency=2,
+                     model_timeout_seconds=0.2, breaker_failures=4)  # fmt: skip
 
 
 def test_a_slow_model_times_out_and_holds_its_thread_until_it_finishes(impatient: Served) -> None:

@@ -48,12 +48,13 @@ def serve(
             help="Worker processes (each with its own model, caches and rate-limit counts).",
         ),
     ] = 1,
-    model_threads: Annotated[
+    model_concurrency: Annotated[
         int | None,
         typer.Option(
             min=1,
-            help="Questions each worker's model works on at once, their passes batched "
-            "(default: 1 for micro, 8 for other models).",
+            help="Model calls each worker works on at once: a local model decodes them "
+            "interleaved in one thread, its passes batched; a remote one on that many threads "
+            "(default: 2 for micro, 8 for other models).",
         ),
     ] = None,
 ) -> None:
@@ -69,7 +70,7 @@ def serve(
         require_keys=True if require_keys else None,
         load_model_at_start=True,
         rate_limit_per_minute=rate_limit,
-        model_threads=model_threads,
+        model_concurrency=model_concurrency,
     )
     keys = "required" if config.keys_required else "optional on loopback"
     console.print(f"budgetlm on http://{escape(host)}:{port} (API keys {keys}; docs at /docs)")

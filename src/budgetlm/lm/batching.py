@@ -1,178 +1,173 @@
-"""One forward pass for the sessions of several threads: dynamic batching of decoding steps.
+"""Several conversations decoded at once in one thread, their forward passes run as one batch.
 
-A server decodes several conversations at once, one per thread, over one model. A pass of the
-micro model costs about 1 ms of CPU for one token, mostly torch's per-operation overhead; one
-pass over one token of each of eight conversations (``LeanForward.run_batch``) costs 3.0-3.5 ms
-with int8 weights, against 7.5-9.7 ms for the eight passes one after another. A
-:class:`PassBatcher` collects the passes that threads ask for and runs them together.
+A server decodes several conversations over one model. A pass of the micro model costs about
+1 ms of CPU for one token, mostly torch's per-operation overhead; one pass over one token of
+each of eight conversations (``LeanForward.run_batch``) costs 3.0-3.5 ms with int8 weights,
+against 7.5-9.7 ms for the eight passes one after another.
 
-When a batch runs. Threads that will soon ask for passes *take part* (:meth:`taking_part`, for
-the length of a model call). A thread asking for a pass waits until every thread taking part is
-waiting too, or until the oldest request has waited ``max_wait_seconds``; then one of the
-waiting threads (the one that completed the batch, or the first to time out) runs the whole
-batch and hands each thread its result. So a lone thread never waits, and threads decoding
-side by side advance in step, one batch per step. The wait bound keeps a thread that takes part
-but is slow to ask (it compiles a grammar, or runs a tool) from holding the others for long.
-Only one batch runs at a time.
+How. An :class:`Interleaver` runs jobs (model calls: answering a question, a completion) in the
+thread that owns it, each in a greenlet. A decoder runs every forward pass through
+:func:`shared_pass`. Inside a job that *parks* the pass and switches back to the interleaver;
+outside one it runs the pass at once. Once every running job has parked a pass or finished,
+:meth:`Interleaver.step` runs the parked passes of each model as one batch and resumes each job
+with its result. So jobs advance in step, one pass each a step, and everything else they do
+(grammar work, tools, phrasing) runs in turn between steps.
 
-When it pays. Advancing in step, each conversation takes (its passes) x (one step of all of
-them), so one with many passes waits through many steps of the others: batching trades latency
-spread for passes that cost less. For the micro model, whose passes are mostly per-operation
-overhead and whose batches are mostly prompt tokens, the server measured no gain and a longer
-tail; for a larger model a batch of 8 one-token passes costs 0.25x of 8 passes
-(``benchmarks/RESULTS.md``, "Sixth round").
-
-A thread that asks for a pass without taking part takes part for that pass only.
+Why greenlets rather than threads. The first version gave each conversation a thread, and a
+pass waited until every thread taking part was waiting too. The batches were as full (7-8
+passes), but the threads' own work cost more: over the same 400 held-out questions asked by 8
+clients at once (micro+int8, two runs), the forward passes took 3.4-4.5 ms a question less than
+one question at a time and the rest of each question 2.5-2.9 ms more (GIL hand-offs between
+eight threads around every torch operation, and their wake-ups), so a question cost only 5-8%
+less. In one thread the rest costs what it costs alone: ``AssistantService.ask`` from 8 threads
+over 480 held-out questions took 21.5-21.9 ms of CPU a question one at a time, 16.5-17.4 ms
+four at once and 14.8-15.9 ms eight at once (``benchmarks/RESULTS.md``, "Seventh round").
 
 Results do not depend on what else is in the batch: ``LeanForward.run_batch`` computes each
-conversation's positions as alone (bit for bit with an int8 model, within float rounding with
-a float32 one), so an answer does not change with the load.
+conversation's positions as alone (bit for bit with an int8 model, within float rounding with a
+float32 one), so an answer does not change with the load.
+
+Caveats. A job must not park inside a block that sets thread state for the rest of the block
+(``torch.inference_mode``, a lock): the other jobs run in that thread while it is parked. So
+:func:`shared_pass` is called outside such blocks, and the batch function enters inference mode
+itself. A job that blocks (on I/O, or hangs) blocks every job of its interleaver.
 
 Why not an existing library: serving frameworks that batch (vLLM, TGI, Triton's dynamic batcher)
 schedule their own model runners and own the decoding loop; here the loop is
-``lm.decoding.Session``'s, with grammar-constrained steps on the caller's thread, and only the
-pass itself is shared, which needs no more than a condition variable.
+``lm.decoding.Session``'s, with grammar-constrained steps written as plain calls, and only the
+pass is shared. Greenlets (``greenlet``, what SQLAlchemy's asyncio layer and gevent build on)
+let that loop pause at a pass without rewriting it as a coroutine.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from typing import Any, NamedTuple, TypeVar
 
-__all__ = ["PassBatcher"]
+import greenlet
 
-Cache = TypeVar("Cache")
+__all__ = ["BatchRunner", "Interleaver", "shared_pass"]
+
+T = TypeVar("T")
 Result = TypeVar("Result")
 
+BatchRunner = Callable[[Sequence[tuple[Sequence[int], Any]]], Sequence[Result]]
+"""Runs a batch of passes: ``[(token_ids, cache), ...]`` to one result each, in order
+(``LeanForward.run_batch`` under inference mode). Must be hashable: passes of the same runner
+share a batch."""
 
-@dataclass
-class _Request(Generic[Cache, Result]):
-    """One thread's pass, waiting for its batch."""
 
+class _Pass(NamedTuple):
+    """A parked pass."""
+
+    run_batch: BatchRunner[Any]
     token_ids: Sequence[int]
-    cache: Cache
-    asked_at: float
-    result: Result | None = None
-    error: BaseException | None = None
-    done: bool = False
+    cache: Any
 
 
-class PassBatcher(Generic[Cache, Result]):
-    """Runs the passes of threads decoding side by side as one batch.
+class _Job(greenlet.greenlet):  # type: ignore[misc]  # greenlet is untyped for subclassing
+    """A job's greenlet: what :func:`shared_pass` recognises as running in an interleaver."""
 
-    Args:
-        run_batch: Runs a batch: ``[(token_ids, cache), ...]`` to one result each, in order
-            (``LeanForward.run_batch``).
-        max_wait_seconds: Longest a request waits for the other threads taking part before
-            its batch runs without them.
+
+_FINISHED = object()
+"""What a job's greenlet returns to the interleaver when its call has ended."""
+
+
+def shared_pass(run_batch: BatchRunner[Result], token_ids: Sequence[int], cache: Any) -> Result:
+    """Run one pass: parked for the next batch when called from an :class:`Interleaver`'s job,
+    at once otherwise.
+
+    Raises:
+        BaseException: Whatever ``run_batch`` raised for the batch.
+    """
+    job = greenlet.getcurrent()
+    if not isinstance(job, _Job):
+        return run_batch([(token_ids, cache)])[0]
+    result: Result = job.parent.switch(_Pass(run_batch, token_ids, cache))
+    return result
+
+
+class Interleaver:
+    """Runs jobs in the calling thread, interleaved at their forward passes, which run batched.
+
+    Use it from one thread only. :meth:`start` runs a job until it parks a pass or ends;
+    :meth:`step` runs every parked pass and resumes their jobs, each until its next pass or its
+    end. A job's result or exception goes to its future; an exception of a batch is raised in
+    each of its jobs, at the pass.
     """
 
-    def __init__(
-        self,
-        run_batch: Callable[[Sequence[tuple[Sequence[int], Cache]]], Sequence[Result]],
-        max_wait_seconds: float = 0.05,
-    ) -> None:
-        if max_wait_seconds < 0:
-            raise ValueError("max_wait_seconds must be >= 0")
-        self._run_batch = run_batch
-        self.max_wait_seconds = max_wait_seconds
-        self._ready = threading.Condition()
-        self._pending: list[_Request[Cache, Result]] = []
-        self._taking_part = 0
-        self._running = False
-        self._local = threading.local()
+    def __init__(self) -> None:
+        self._parked: dict[_Job, _Pass] = {}
+        self.running = 0
+        """Jobs started and not ended (each is parked between steps)."""
         self.batches = 0
         """Batches run so far."""
         self.passes = 0
         """Passes run so far, in all batches."""
 
-    @contextmanager
-    def taking_part(self) -> Iterator[None]:
-        """Count this thread among those whose passes batches wait for, until the block ends
-        (re-entrant)."""
-        depth = getattr(self._local, "depth", 0)
-        self._local.depth = depth + 1
-        if depth == 0:
-            with self._ready:
-                self._taking_part += 1
-        try:
-            yield
-        finally:
-            self._local.depth = depth
-            if depth == 0:
-                with self._ready:
-                    self._taking_part -= 1
-                    self._ready.notify_all()  # the others may all be waiting now
+    def start(self, job: Callable[[], T], outcome: Future[T] | None = None) -> Future[T]:
+        """Run ``job`` until its first pass (or its end).
 
-    def forward(self, token_ids: Sequence[int], cache: Cache) -> Result:
-        """Run ``token_ids`` after what ``cache`` holds, in a batch with other threads' passes;
-        the result is what ``run_batch`` gives for this item.
+        Args:
+            job: The call.
+            outcome: The future to set (one already marked running); a new one if None.
+
+        Returns:
+            The future of ``job``'s result.
+        """
+        future: Future[T] = Future() if outcome is None else outcome
+        if outcome is None:
+            future.set_running_or_notify_cancel()
+
+        def run() -> object:
+            try:
+                result = job()
+            except BaseException as error:  # the job's caller gets it, the interleaver goes on
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+            return _FINISHED
+
+        worker = _Job(run)
+        self.running += 1
+        self._settle(worker, worker.switch())
+        return future
+
+    def step(self) -> None:
+        """Run the parked passes, one batch per model, and resume their jobs.
 
         Raises:
-            BaseException: Whatever ``run_batch`` raised for the batch.
+            RuntimeError: Jobs are running but none has parked a pass (one switched elsewhere).
         """
-        if getattr(self._local, "depth", 0) == 0:
-            with self.taking_part():
-                return self.forward(token_ids, cache)
-        request: _Request[Cache, Result] = _Request(token_ids, cache, time.monotonic())
-        with self._ready:
-            self._pending.append(request)
-            while not request.done:
-                batch = self._take_batch()
-                if batch is not None:
-                    break
-                self._ready.wait(self._wait_time())
-            else:
-                return self._outcome(request)
-        self._run(batch)
-        return self._outcome(request)
-
-    def _take_batch(self) -> list[_Request[Cache, Result]] | None:
-        """The pending requests, if they should run now (caller holds the condition)."""
-        if self._running or not self._pending:
-            return None
-        everyone = len(self._pending) >= self._taking_part
-        waited = time.monotonic() - self._pending[0].asked_at >= self.max_wait_seconds
-        if not (everyone or waited):
-            return None
-        batch, self._pending = self._pending, []
-        self._running = True
-        return batch
-
-    def _wait_time(self) -> float | None:
-        """How long to wait before checking the oldest request's bound again."""
-        if self._running or not self._pending:
-            return None  # woken when the running batch ends or a request arrives
-        oldest = self._pending[0].asked_at
-        return max(0.0, oldest + self.max_wait_seconds - time.monotonic())
-
-    def _run(self, batch: list[_Request[Cache, Result]]) -> None:
-        """Run ``batch`` outside the condition and hand out its results."""
-        try:
-            results = self._run_batch([(r.token_ids, r.cache) for r in batch])
-            if len(results) != len(batch):
-                raise RuntimeError(f"run_batch gave {len(results)} results for {len(batch)}")
-        except BaseException as error:  # every thread of the batch gets it
-            for request in batch:
-                request.error = error
-        else:
-            for request, result in zip(batch, results, strict=True):
-                request.result = result
-        with self._ready:
-            for request in batch:
-                request.done = True
-            self._running = False
+        parked, self._parked = self._parked, {}
+        if self.running and not parked:
+            raise RuntimeError("running jobs but no parked pass")
+        batches: dict[BatchRunner[Any], list[tuple[_Job, _Pass]]] = {}
+        for job, one in parked.items():
+            batches.setdefault(one.run_batch, []).append((job, one))
+        for run_batch, members in batches.items():
+            try:
+                results = run_batch([(one.token_ids, one.cache) for _, one in members])
+                if len(results) != len(members):
+                    raise RuntimeError(f"run_batch gave {len(results)} results for {len(members)}")
+            except Exception as error:  # every job of the batch gets it at its pass
+                for job, _ in members:
+                    self._resume(job, None, error)
+                continue
             self.batches += 1
-            self.passes += len(batch)
-            self._ready.notify_all()
+            self.passes += len(members)
+            for (job, _), result in zip(members, results, strict=True):
+                self._resume(job, result)
 
-    @staticmethod
-    def _outcome(request: _Request[Cache, Result]) -> Result:
-        if request.error is not None:
-            raise request.error
-        assert request.result is not None
-        return request.result
+    def _resume(self, job: _Job, value: object, error: BaseException | None = None) -> None:
+        """Switch to ``job`` (with a pass's result, or raising ``error`` at its pass) until it
+        parks again or ends."""
+        self._settle(job, job.throw(error) if error is not None else job.switch(value))
+
+    def _settle(self, job: _Job, got: Any) -> None:
+        """Note what ``job`` switched back with: the end of its call, or its next pass."""
+        if got is _FINISHED:
+            self.running -= 1
+        else:
+            self._parked[job] = got

@@ -35,9 +35,9 @@ backbone with a ``DynamicCache`` otherwise or with ``DecodingConfig(lean_forward
 give the same numbers on the shipped model (``tests/lm/test_fast_forward.py``); the lean one
 spares the per-call overhead that dominates a pass of a model this small.
 
-Sessions are not thread-safe. A decoder may be shared by threads that each decode their own
-sessions (the server does so); after :meth:`Decoder.enable_batching` their passes through the
-lean forward run as one batch (``lm.batching``), with the same results as alone (bit for bit
+Sessions are not thread-safe; a decoder may be shared by threads that each decode their own
+sessions. Sessions decoded as jobs of one ``lm.batching.Interleaver`` (the server does so) run
+their passes through the lean forward as one batch, with the same results as alone (bit for bit
 with int8 weights, within float rounding with float32 ones).
 """
 
@@ -46,7 +46,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -57,7 +56,7 @@ from numpy.typing import NDArray
 from torch import nn
 from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
-from budgetlm.lm.batching import PassBatcher
+from budgetlm.lm.batching import shared_pass
 from budgetlm.lm.constraints import (
     TOOL_CALL_CLOSE,
     TOOL_CALL_OPEN,
@@ -221,7 +220,6 @@ class Decoder:
         self.config = config or DecodingConfig()
         self._backbone: nn.Module = model.get_decoder()  # type: ignore[no-untyped-call]
         self._lean: LeanForward | None = None
-        self._batcher: PassBatcher[KVCache, torch.Tensor] | None = None
         if self.config.lean_forward and unsupported_reason(model) is None:
             self._lean = LeanForward(model)
         self._head = head
@@ -311,41 +309,28 @@ class Decoder:
             return self._lean.new_cache()
         return DynamicCache(config=self.model.config)
 
-    def enable_batching(self) -> None:
-        """Let sessions decoding on different threads share forward passes (``lm.batching``;
-        only through the lean forward: :attr:`batcher` stays None with the Hugging Face one)."""
-        if self._lean is not None and self._batcher is None:
-            self._batcher = PassBatcher(self._lean.run_batch)
-
-    @property
-    def batcher(self) -> PassBatcher[KVCache, torch.Tensor] | None:
-        """What batches passes (its ``batches`` and ``passes`` count them), or None."""
-        return self._batcher
-
-    def taking_part(self) -> AbstractContextManager[None]:
-        """While the block runs, batched passes wait for this thread's next pass too (see
-        ``lm.batching``); nothing without :meth:`enable_batching`. Wrap each model call
-        (a tool call, an answer) in it."""
-        return self._batcher.taking_part() if self._batcher is not None else nullcontext()
-
     def forward(self, token_ids: Sequence[int], cache: Cache) -> torch.Tensor:
         """Run ``token_ids`` after what ``cache`` holds; return the last position's hidden state.
 
         The cache (from :meth:`new_cache`) is extended in place. Nothing is projected onto the
-        vocabulary. With :meth:`enable_batching` the pass may run together with other
-        threads' passes, with the same result.
+        vocabulary. In a job of an ``lm.batching.Interleaver`` a lean pass runs in one batch
+        with the other jobs' passes, with the same result.
         """
+        if isinstance(cache, KVCache):
+            if self._lean is None:
+                raise TypeError("this decoder uses DynamicCache (see new_cache)")
+            return shared_pass(self._run_lean, token_ids, cache)  # parks outside inference mode
         with torch.inference_mode():
-            if isinstance(cache, KVCache):
-                if self._lean is None:
-                    raise TypeError("this decoder uses DynamicCache (see new_cache)")
-                if self._batcher is not None:
-                    return self._batcher.forward(token_ids, cache)
-                return self._lean(token_ids, cache)
             input_ids = torch.tensor([list(token_ids)], dtype=torch.long, device=self.device)
             out = self._backbone(input_ids=input_ids, past_key_values=cache, use_cache=True)
             hidden: torch.Tensor = out.last_hidden_state[0, -1]  # (H,)
         return hidden
+
+    def _run_lean(self, items: Sequence[tuple[Sequence[int], KVCache]]) -> list[torch.Tensor]:
+        """Passes of the lean forward, one batch (``lm.batching.BatchRunner``)."""
+        assert self._lean is not None
+        with torch.inference_mode():
+            return self._lean.run_batch(items)
 
     def logits(
         self,

@@ -8,13 +8,21 @@ heap, where freed space is left in pieces and the heap grows in steps. Measured 
 ``benchmarks/server_bench.py`` (2 workers, 120-s soak after a 180-s warm-up) and glibc's own
 counts per worker: the bytes in use stayed at ~222 MB from the first half-minute on while the
 heap grew to ~279 MB, ~56 MB of it free but in pieces, and RSS rose in ~8 MB steps (soak
-slopes +1.9 and +2.1 MB/min). With the threshold fixed at 128 KB the free pieces stayed at
-~9 MB, each worker's RSS was ~50 MB lower and the soak's slope +0.8 MB/min; ask throughput was
-within the run-to-run spread.
+slopes +1.9 and +2.1 MB/min). Fixing the threshold (which also turns the raising off) stopped
+that.
 
-This is ``mallopt(M_MMAP_THRESHOLD, ...)``, the same as ``MALLOC_MMAP_THRESHOLD_=131072`` in the
-environment; setting it also turns the raising off. There is no library for it; ctypes is
-enough. Elsewhere than glibc (macOS, musl) it does nothing.
+Why 4 MB and not glibc's initial 128 KB. At 128 KB every activation of a forward pass over more
+than ~20 tokens (a prompt, or the batch of several questions, ``lm.batching``) was a fresh
+``mmap``: its pages faulted in and were zeroed on first touch and unmapped when freed, and a
+fifth of each worker's CPU went to the kernel (0.18-0.22 cores of ~0.95). With 4 MB they come
+from the heap: kernel time 0.05-0.08 cores, and asking new questions with 16 clients went from
+69-75 to 85-91 questions/s (2 workers, 4 questions at once each, alternating runs). The soak
+stayed flat: -0.51 MB/min, RSS ~1,530 MB for both workers against ~1,505 MB at 128 KB
+(``benchmarks/RESULTS.md``, "Seventh round").
+
+This is ``mallopt(M_MMAP_THRESHOLD, ...)``, the same as ``MALLOC_MMAP_THRESHOLD_=4194304`` in the
+environment. There is no library for it; ctypes is enough. Elsewhere than glibc (macOS, musl) it
+does nothing.
 """
 
 from __future__ import annotations
@@ -25,8 +33,8 @@ import sys
 
 M_MMAP_THRESHOLD = -3
 """glibc's ``mallopt`` parameter number for the mmap threshold (``malloc.h``)."""
-DEFAULT_THRESHOLD = 128 * 1024
-"""glibc's initial threshold, kept fixed."""
+DEFAULT_THRESHOLD = 4 * 2**20
+"""Allocations from this size on get an ``mmap`` of their own; smaller ones come from the heap."""
 
 
 def fix_mmap_threshold(threshold: int = DEFAULT_THRESHOLD) -> bool:

@@ -47,10 +47,11 @@ class ServerConfig:
     """Requests one key (or the loopback user) may make per minute."""
     model_timeout_seconds: float = 10.0
     """A model call slower than this falls back to the deterministic answer."""
-    model_threads: int | None = None
-    """Questions the model works on at once in each server process, on threads of their own;
-    a local model runs their forward passes as one batch (``lm.batching``). None: one for the
-    micro model, 8 for the others (see :attr:`resolved_model_threads`)."""
+    model_concurrency: int | None = None
+    """Model calls (questions, completions) each server process works on at once. A local
+    model decodes them interleaved in one thread, their forward passes run as one batch
+    (``lm.batching``); a remote model's calls run on threads of their own. None: see
+    :attr:`resolved_model_concurrency`."""
     load_model_at_start: bool = False
     """Open the model when the server starts (``budgetlm serve`` does), instead of on the first
     question, whose load would otherwise count against ``model_timeout_seconds``."""
@@ -69,17 +70,29 @@ class ServerConfig:
     """How long an open breaker keeps the model out before one question probes it again."""
 
     @property
-    def resolved_model_threads(self) -> int:
-        """:attr:`model_threads`, with None decided for the model. The micro model answers one
-        question at a time: a pass of it is mostly per-operation overhead, and batching saved
-        little but stretched the tail of ask's latency (``benchmarks/RESULTS.md``). A pass of a
-        larger local model reads hundreds of MB of weights, which a batch reads once (8
-        one-token passes of a Qwen2.5-0.5B-sized model cost 0.25x as a batch), and a remote
-        model's calls wait on the network."""
-        if self.model_threads is not None:
-            return self.model_threads
+    def resolved_model_concurrency(self) -> int:
+        """:attr:`model_concurrency`, with None decided for the model: 2 for the micro model,
+        8 for the others.
+
+        For micro+int8 with 16 clients asking new questions (2 workers, three alternating
+        rounds, ``benchmarks/RESULTS.md``): one call at a time 80-84 questions/s at p95 263-271
+        ms; two 90-94 at 240-254 ms; four 99-104 at 263-277 ms, with p99 322-355 ms against
+        274-292 at two. Questions decoded together advance one pass each a step, so one with
+        many passes (a date spelled digit by digit) waits through many steps of the others; two
+        at once keeps most of the gain in throughput and the shortest tail. A pass of a larger
+        local model reads hundreds of MB of weights, which a batch reads once (8 one-token
+        passes of a Qwen2.5-0.5B-sized model cost 0.25x as one batch), and a remote model's
+        calls wait on the network.
+        """
+        if self.model_concurrency is not None:
+            return self.model_concurrency
         kind = self.model.partition(":")[0].partition("+")[0]  # micro[+int8][:DIR]
-        return 1 if kind == "micro" else 8
+        return 2 if kind == "micro" else 8
+
+    @property
+    def remote_model(self) -> bool:
+        """Whether the model is an ``openai:`` server (whose calls wait on the network)."""
+        return self.model.startswith("openai:")
 
     @property
     def keys_required(self) -> bool:

@@ -16,11 +16,10 @@ only the conversation and the grammar guides it; ``hf:`` models get the tools in
 template (``lm.hf_chat.ChatRenderer``), as the ``hf:`` backend does. ``openai:`` backends are not
 served here (the router refuses with a 400): the client can call that server directly.
 
-The model is shared with the assistant: decoding runs on the assistant service's model threads
-(queued with its questions, its passes batched with theirs), and each thread keeps a
-pass-through session of its own, so the assistants' KV caches are left alone. A request waits at
-most ``model_timeout_seconds`` for a thread (else ``ModelBusy``); once started, decoding ends
-within its token cap.
+The model is shared with the assistant: decoding runs as one of the assistant service's model
+calls (queued with its questions, its passes batched with theirs), in the session of the
+backend the service gives the call. A request waits at most ``model_timeout_seconds`` for its
+call to start (else ``ModelBusy``); once started, decoding ends within its token cap.
 """
 
 from __future__ import annotations
@@ -28,11 +27,10 @@ from __future__ import annotations
 import codecs
 import json
 import math
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from budgetlm.errors import BudgetlmError, InputError
 
@@ -137,13 +135,11 @@ class Passthrough:
     """Decodes calls and answers for OpenAI requests with the service's local model.
 
     Args:
-        service: The assistant service whose backend (and lock) is shared.
+        service: The assistant service whose backend and model calls are shared.
     """
 
     def __init__(self, service: AssistantService) -> None:
         self.service = service
-        self._sessions = threading.local()
-        """Each model thread's pass-through session."""
         self._renderer: ChatRenderer | None = None
 
     def _local(self, today: date) -> LocalBackend:
@@ -157,19 +153,16 @@ class Passthrough:
             )
         return backend
 
-    def _decode(self, backend: LocalBackend, today: date, work: Callable[[Session], T]) -> T:
-        """``work`` on a model thread with that thread's session of ``backend``'s decoder.
+    def _decode(self, today: date, work: Callable[[Session], T]) -> T:
+        """``work`` as one of the service's model calls, in the session of the local backend
+        the call is given.
 
         Raises:
-            ModelBusy: No model thread took it within ``model_timeout_seconds``.
+            ModelBusy: The call did not start within ``model_timeout_seconds``.
         """
 
-        def call(_thread_backend: Backend) -> T:
-            mine = self._sessions.__dict__
-            if mine.get("decoder") is not backend.decoder:  # first call, or a new model
-                mine.update(decoder=backend.decoder, session=backend.decoder.session())
-            with backend.decoder.taking_part():
-                return work(mine["session"])
+        def call(own: Backend) -> T:  # a fork of the local backend, or that backend itself
+            return work(cast("LocalBackend", own).session)
 
         outcome = self.service.submit_model_call(call, today)
         try:
@@ -213,7 +206,7 @@ class Passthrough:
             except DecodingError as error:
                 raise ModelFailure(str(error)) from None
 
-        decoded = self._decode(backend, today, decode)
+        decoded = self._decode(today, decode)
         parsed = json.loads(decoded.call_text)
         arguments = json.dumps(parsed["arguments"], ensure_ascii=False)
         generation = decoded.generation
@@ -249,7 +242,7 @@ class Passthrough:
             session.set_context(prompt)
             return session.generate(max_new_tokens=limit)
 
-        generation = self._decode(backend, today, decode)
+        generation = self._decode(today, decode)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pieces = [decoder.decode(backend.decoder.token_bytes(t)) for t in generation.token_ids]
         pieces.append(decoder.decode(b"", final=True))

@@ -2,13 +2,14 @@
 ``/ask`` and the OpenAI-compatible endpoint's assistant mode, guarded by a timeout and a circuit
 breaker, and audited.
 
-**Model threads.** Model calls run on ``model_threads`` long-lived threads (``model_thread``),
-which take questions first come, first served: under load no question is overtaken. Each
-thread has a backend of its own, since a decoding session holds one conversation's KV cache:
-a fork of the local model's backend (one model and decoder for all threads, their forward
-passes batched, ``lm.batching``), or the one backend for those that keep no conversation
-(remote, and the fakes of tests). The backend is opened on first use, so a server that is only
-asked for ledger data never loads a model.
+**Model calls at once.** Up to ``model_concurrency`` model calls run at once
+(``model_thread.ModelThreads``), taken first come, first served. For a local model they run
+interleaved in one thread, their forward passes as one batch (``lm.batching``); for a remote
+one, on threads of their own. Each running call has a backend of its own, since a decoding
+session holds one conversation's KV cache: a fork of the local model's backend (one model and
+decoder for all), or the one backend for those that keep no conversation (remote, and the fakes
+of tests). The backend is opened on first use, so a server that is only asked for ledger data
+never loads a model.
 
 **Timeout.** The request waits at most ``model_timeout_seconds`` for its call (queued and
 running together), then answers without the model: ``busy`` if the call had not started (it is
@@ -141,11 +142,14 @@ class AssistantService:
         self.breaker = CircuitBreaker(config.breaker_failures, config.breaker_cooldown_seconds)
         self._backend: Backend | None = None
         self._contexts: DerivedCache[ToolContext] = DerivedCache(config.context_entries)
-        self._model_threads = ModelThreads(config.resolved_model_threads)
-        """Run every model call: ``model_threads`` threads for the process, not one per call."""
+        at_once = config.resolved_model_concurrency
+        self._model_threads = (
+            ModelThreads(count=at_once) if config.remote_model else ModelThreads(width=at_once)
+        )
+        """Run every model call, on long-lived threads."""
         self._opening = threading.Lock()
-        self._lanes = threading.local()
-        """Each model thread's own backend (see :meth:`_thread_backend`)."""
+        self._slot_backends: dict[int, tuple[Backend, Backend]] = {}
+        """Each slot's (shared backend, its own backend) (see :meth:`_slot_backend`)."""
         self.audit_log: AuditLog | None = None
         """Where predictions are audited (the app sets it when it opens the ledger); None
         adds each row to the asking ledger's session."""
@@ -165,26 +169,27 @@ class AssistantService:
             return self._backend
 
     def submit_model_call(self, call: Callable[[Backend], T], today: date) -> Future[T]:
-        """Run ``call`` with a model thread's own backend, after the calls queued before it.
+        """Run ``call`` with a backend of its own, after the calls queued before it.
 
         Cancelling the future before the call starts drops it.
         """
-        return self._model_threads.submit(lambda: call(self._thread_backend(today)))
+        return self._model_threads.submit(lambda slot: call(self._slot_backend(slot, today)))
 
-    def _thread_backend(self, today: date) -> Backend:
-        """The calling model thread's backend: a fork of the local model's backend, with a
-        conversation of its own, or the shared backend when it keeps none."""
+    def _slot_backend(self, slot: int, today: date) -> Backend:
+        """The backend of the calls that run in ``slot``: a fork of the local model's backend,
+        with a conversation of its own, or the shared backend when it keeps none (or when one
+        call runs at a time)."""
         from budgetlm.assistant.backends.local import LocalBackend
 
         shared = self.backend(today)
-        lane = self._lanes.__dict__
-        if lane.get("shared") is not shared:  # first call, or the backend was replaced
-            own = shared
-            if isinstance(shared, LocalBackend) and self._model_threads.count > 1:
-                own = shared.fork()
-            lane.update(shared=shared, own=own)
-        mine: Backend = lane["own"]
-        return mine
+        known = self._slot_backends.get(slot)
+        if known is not None and known[0] is shared:
+            return known[1]
+        own = shared
+        if isinstance(shared, LocalBackend) and self._model_threads.slots > 1:
+            own = shared.fork()
+        self._slot_backends[slot] = (shared, own)
+        return own
 
     @property
     def model_name(self) -> str:

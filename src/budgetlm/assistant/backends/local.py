@@ -131,14 +131,18 @@ class LocalBackend:
         return cls(model, tokenizer, name=f"hf:{spec}", own_format=False)
 
     def fork(self) -> LocalBackend:
-        """Another backend over the same model and decoder, with its own conversation, for
-        another thread. The decoder then batches the passes of every thread decoding with it
-        (``Decoder.enable_batching``); each backend is used by one thread at a time."""
-        self.decoder.enable_batching()
+        """Another backend over the same model and decoder, with a conversation of its own,
+        for another question decoded at the same time (a thread's, or an
+        ``lm.batching.Interleaver`` job's). Each backend answers one question at a time."""
         twin = copy.copy(self)
         twin._session = self.decoder.session()
         twin._vocabulary = Vocabulary()
         return twin
+
+    @property
+    def session(self) -> Session:
+        """This backend's decoding session (one conversation's KV cache): one user at a time."""
+        return self._session
 
     @cached_property
     def _renderer(self) -> ChatRenderer:
@@ -153,9 +157,8 @@ class LocalBackend:
     def choose_call(self, messages: Sequence[Message], vocabulary: Vocabulary) -> CallChoice:
         """Decode one schema-valid tool call; report the argument the model was least sure of."""
         self._vocabulary = vocabulary
-        with self.decoder.taking_part():
-            self._session.set_context(self._prompt(messages, vocabulary), prefill=False)
-            decoded = self._session.tool_call(self._schema(messages, vocabulary))
+        self._session.set_context(self._prompt(messages, vocabulary), prefill=False)
+        decoded = self._session.tool_call(self._schema(messages, vocabulary))
         call = ToolCall.parse(decoded.call_text)
         uncertain, alternatives = _uncertainty(decoded, call, vocabulary)
         return CallChoice(call, decoded.confidence, uncertain, alternatives)
@@ -164,12 +167,11 @@ class LocalBackend:
         """Generate the answer. The micro model chooses among the answer templates that fit
         the result (``answer.result_phrasings``, its training targets); ``hf:`` models write
         freely."""
-        with self.decoder.taking_part():
-            self._session.set_context(self._prompt(messages, self._vocabulary), prefill=False)
-            if self.own_format:
-                templates = result_phrasings(result)
-                return self._session.choose_text(templates).text if templates else ""
-            return self._session.generate(max_new_tokens=MAX_ANSWER_TOKENS).text
+        self._session.set_context(self._prompt(messages, self._vocabulary), prefill=False)
+        if self.own_format:
+            templates = result_phrasings(result)
+            return self._session.choose_text(templates).text if templates else ""
+        return self._session.generate(max_new_tokens=MAX_ANSWER_TOKENS).text
 
     def _schema(self, messages: Sequence[Message], vocabulary: Vocabulary) -> dict[str, object]:
         """The call's schema; for the micro model, payees and numbers narrowed to those the
