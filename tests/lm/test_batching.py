@@ -6,6 +6,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 
+import greenlet
 import pytest
 
 from budgetlm.lm.batching import Interleaver, shared_pass
@@ -98,3 +99,9 @@ def test_a_future_given_to_start_gets_the_result() -> None:
     assert jobs.start(lambda: shared_pass(Recorder(), [7], "z"), outcome) is outcome
     _drain(jobs)
     assert outcome.result() == "z:1"
+
+
+def test_a_job_that_switches_greenlets_on_its_own_is_refused() -> None:
+    jobs = Interleaver()
+    with pytest.raises(TypeError, match="not a pass"):
+        jobs.start(lambda: greenlet.getcurrent().parent.switch("a stray value"))

@@ -99,12 +99,16 @@ class Interleaver:
 
     def __init__(self) -> None:
         self._parked: dict[_Job, _Pass] = {}
-        self.running = 0
-        """Jobs started and not ended (each is parked between steps)."""
         self.batches = 0
         """Batches run so far."""
         self.passes = 0
         """Passes run so far, in all batches."""
+
+    @property
+    def running(self) -> int:
+        """Jobs started and not ended: between calls of :meth:`start` and :meth:`step`, each
+        has parked a pass."""
+        return len(self._parked)
 
     def start(self, job: Callable[[], T], outcome: Future[T] | None = None) -> Future[T]:
         """Run ``job`` until its first pass (or its end).
@@ -130,19 +134,12 @@ class Interleaver:
             return _FINISHED
 
         worker = _Job(run)
-        self.running += 1
         self._settle(worker, worker.switch())
         return future
 
     def step(self) -> None:
-        """Run the parked passes, one batch per model, and resume their jobs.
-
-        Raises:
-            RuntimeError: Jobs are running but none has parked a pass (one switched elsewhere).
-        """
+        """Run the parked passes, one batch per model, and resume their jobs."""
         parked, self._parked = self._parked, {}
-        if self.running and not parked:
-            raise RuntimeError("running jobs but no parked pass")
         batches: dict[BatchRunner[Any], list[tuple[_Job, _Pass]]] = {}
         for job, one in parked.items():
             batches.setdefault(one.run_batch, []).append((job, one))
@@ -165,9 +162,14 @@ class Interleaver:
         parks again or ends."""
         self._settle(job, job.throw(error) if error is not None else job.switch(value))
 
-    def _settle(self, job: _Job, got: Any) -> None:
-        """Note what ``job`` switched back with: the end of its call, or its next pass."""
-        if got is _FINISHED:
-            self.running -= 1
-        else:
+    def _settle(self, job: _Job, got: object) -> None:
+        """Note what ``job`` switched back with: the end of its call, or its next pass.
+
+        Raises:
+            TypeError: The job switched back with something else (it switched greenlets on
+                its own).
+        """
+        if isinstance(got, _Pass):
             self._parked[job] = got
+        elif got is not _FINISHED:
+            raise TypeError(f"a job switched back with {type(got).__name__}, not a pass")

@@ -15,9 +15,10 @@ Why 4 MB and not glibc's initial 128 KB. At 128 KB every activation of a forward
 than ~20 tokens (a prompt, or the batch of several questions, ``lm.batching``) was a fresh
 ``mmap``: its pages faulted in and were zeroed on first touch and unmapped when freed, and a
 fifth of each worker's CPU went to the kernel (0.18-0.22 cores of ~0.95). With 4 MB they come
-from the heap: kernel time 0.05-0.08 cores, and asking new questions with 16 clients went from
+from the heap: kernel time 0.06-0.07 cores, and asking new questions with 16 clients went from
 69-75 to 85-91 questions/s (2 workers, 4 questions at once each, alternating runs). The soak
-stayed flat: -0.51 MB/min, RSS ~1,530 MB for both workers against ~1,505 MB at 128 KB
+stayed flat: -0.51 MB/min at 4 questions at once, +0.71 MB/min at 2 (the default), RSS
+~1,530 MB for both workers against ~1,505 MB at 128 KB
 (``benchmarks/RESULTS.md``, "Seventh round").
 
 This is ``mallopt(M_MMAP_THRESHOLD, ...)``, the same as ``MALLOC_MMAP_THRESHOLD_=4194304`` in the

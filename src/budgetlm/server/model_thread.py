@@ -63,11 +63,6 @@ class ModelThreads:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
-    @property
-    def slots(self) -> int:
-        """How many calls may run at once (``count * width``)."""
-        return self.count * self.width
-
     def submit(self, call: Call[T]) -> Future[T]:
         """Queue ``call``; the returned future gets its result or its exception."""
         outcome: Future[T] = Future()

@@ -62,7 +62,7 @@ class ContextTooLong(InputError):
 
 
 class ModelBusy(BudgetlmError):
-    """Other requests kept every model thread for longer than the server waits."""
+    """The call did not start in time: earlier model calls held every slot."""
 
 
 class ModelFailure(BudgetlmError):
@@ -185,7 +185,7 @@ class Passthrough:
         Raises:
             InputError: Tools whose schemas cannot be compiled, or a conversation too long.
             UnsupportedBackend: The service's model is remote.
-            ModelBusy: No model thread was free in time.
+            ModelBusy: The call did not start in time.
             ModelFailure: No complete call within ``MAX_CALL_TOKENS``.
         """
         from budgetlm.lm.decoding import DecodingError, ToolCallGeneration
@@ -232,7 +232,7 @@ class Passthrough:
         Raises:
             InputError: A conversation too long for the model's context.
             UnsupportedBackend: The service's model is remote.
-            ModelBusy: No model thread was free in time.
+            ModelBusy: The call did not start in time.
         """
         limit = max_tokens or MAX_TEXT_TOKENS
         backend = self._local(today)

@@ -92,7 +92,8 @@ class FallbackReply(Reply):
     ``fallback`` is True and its ``model`` is ``DETERMINISTIC``."""
 
     reason: str = "error"
-    """Why: ``error``, ``timeout``, ``busy`` (every model thread stayed busy with earlier calls)
+    """Why: ``error``, ``timeout``, ``busy`` (the call did not start in time: earlier calls held
+    every slot)
     or ``circuit_open``."""
 
     def to_json(self) -> dict[str, object]:
@@ -159,7 +160,7 @@ class AssistantService:
         self.backend(today)
 
     def backend(self, today: date) -> Backend:
-        """The model backend, opened on first use (the one that model threads' backends fork
+        """The model backend, opened on first use (the one each running call's backend forks
         from)."""
         with self._opening:
             if self._backend is None:
@@ -177,17 +178,14 @@ class AssistantService:
 
     def _slot_backend(self, slot: int, today: date) -> Backend:
         """The backend of the calls that run in ``slot``: a fork of the local model's backend,
-        with a conversation of its own, or the shared backend when it keeps none (or when one
-        call runs at a time)."""
+        with a conversation of its own, or the shared backend when it keeps none."""
         from budgetlm.assistant.backends.local import LocalBackend
 
         shared = self.backend(today)
         known = self._slot_backends.get(slot)
         if known is not None and known[0] is shared:
             return known[1]
-        own = shared
-        if isinstance(shared, LocalBackend) and self._model_threads.slots > 1:
-            own = shared.fork()
+        own = shared.fork() if isinstance(shared, LocalBackend) else shared
         self._slot_backends[slot] = (shared, own)
         return own
 
